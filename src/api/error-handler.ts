@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, type FieldProblem } from '../domain/errors.js';
+
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_error: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+};
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** Names the field an ajv error is about: `maxTurns`, `allowedTools[2]`, `limit`. */
+function fieldProblem(error: AjvError, context: string | undefined): FieldProblem {
+  const path = error.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+  if (error.keyword === 'required') {
+    const missing = String(error.params.missingProperty);
+    return { field: path ? `${path}.${missing}` : missing, message: 'is required' };
+  }
+  if (error.keyword === 'additionalProperties') {
+    const extra = String(error.params.additionalProperty);
+    return { field: path ? `${path}.${extra}` : extra, message: 'is not a known field' };
+  }
+  if (error.keyword === 'minProperties') {
+    return { field: path || context || 'body', message: 'must contain at least one field' };
+  }
+  if (error.keyword === 'pattern' && error.params.pattern === '\\S') {
+    return { field: path || context || 'body', message: 'must not be empty or blank' };
+  }
+  return { field: path || context || 'body', message: error.message ?? 'is invalid' };
+}
+
+/** Keeps one problem per field: a union's branches would otherwise each add a line. */
+function uniqueByField(problems: FieldProblem[]): FieldProblem[] {
+  const seen = new Map<string, FieldProblem>();
+  for (const problem of problems) if (!seen.has(problem.field)) seen.set(problem.field, problem);
+  return [...seen.values()];
+}
+
+/** The one place where errors become HTTP responses: `{"error": {code, message, details}}`. */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
+    if (error instanceof AppError) {
+      return reply.status(STATUS_BY_CODE[error.code] ?? 400).send({ error: { code: error.code, message: error.message, details: error.details } });
+    }
+    if (error.validation) {
+      // anyOf failures repeat the branches' errors; the branch-specific ones name the field best.
+      const details = uniqueByField(error.validation.filter((e) => e.keyword !== 'anyOf').map((e) => fieldProblem(e, error.validationContext)));
+      const message = details.map((d) => `${d.field} ${d.message}`).join('; ');
+      return reply.status(400).send({ error: { code: 'validation_error', message: message || 'invalid request', details } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code =
+        error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+          ? 'invalid_json'
+          : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'body_too_large'
+            : error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+              ? 'unsupported_media_type'
+              : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+                ? 'empty_body'
+                : 'bad_request';
+      return reply.status(status).send({ error: { code, message: error.message, details: [] } });
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.status(500).send({ error: { code: 'internal_error', message: 'Internal server error', details: [] } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] } });
+  });
+}

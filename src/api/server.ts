@@ -1,0 +1,67 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { LIMITS } from '../defaults.js';
+import { agentRoutes } from './agent-routes.js';
+import type { ApiDeps } from './api-deps.js';
+import { installAuth } from './auth.js';
+import { installErrorHandler } from './error-handler.js';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Bodies are validated strictly (no type coercion: `"5"` is not a number, unknown fields are
+ * refused); query strings and params are text by nature, so they are coerced.
+ */
+function makeAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: false, removeAdditional: false, allErrors: true, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+export interface ServerOptions {
+  logger?: FastifyServerOptions['logger'] | false;
+}
+
+/** Builds the HTTP server: schemas, auth, errors, the OpenAPI document and every route. */
+export async function buildServer(deps: ApiDeps & { health: () => Promise<void> }, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: LIMITS.bodyBytes,
+    disableRequestLogging: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const bodyAjv = makeAjv(false);
+  const textAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'cron-agents',
+        description: 'Runs Claude agents on cron schedules. Every /api route but this document requires `Authorization: Bearer <token>`.',
+        version: '0.1.0',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+
+  installErrorHandler(app);
+  installAuth(app, deps);
+
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await deps.health();
+      return { status: 'ok' };
+    } catch (error) {
+      return reply.status(503).send({ status: 'unavailable', reason: error instanceof Error ? error.message : String(error) });
+    }
+  });
+
+  agentRoutes(app, deps);
+  return app;
+}

@@ -1,0 +1,101 @@
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { DEFAULTS } from './defaults.js';
+
+/** The service's configuration, read and validated once at start-up, then frozen. */
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path holding the SQLite file and the agents' working directories. */
+  dataDir: string;
+  /** PostgreSQL URL; null means SQLite in `dataDir`. */
+  databaseUrl: string | null;
+  maxConcurrentRuns: number;
+  catchupWindowMs: number;
+  shutdownGraceMs: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  schedulerPollMs: number;
+  executorPollMs: number;
+  /** Whether this instance executes runs (it always serves the API and schedules). */
+  runnerEnabled: boolean;
+  adminToken: string | null;
+  /** Names this instance as the executor of the runs it claims. */
+  instanceId: string;
+  logLevel: string;
+}
+
+/** Thrown for invalid configuration; the CLI prints its message as one line and exits. */
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3600_000 };
+
+/** A duration such as `90s`, `30m`, `1h` or `500ms`; a bare number means seconds. */
+function duration(env: Env, name: string, fallbackMs: number, maxMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallbackMs;
+  const match = /^(\d+)\s*(ms|s|m|h)?$/.exec(raw.trim());
+  if (!match) throw new ConfigError(`${name} must be a duration such as 30m, 1h or 90s, got "${raw}"`);
+  const value = Number(match[1]) * (DURATION_UNITS[match[2] ?? 's'] ?? 1000);
+  if (value > maxMs) throw new ConfigError(`${name} must be at most ${maxMs / 3600_000}h, got "${raw}"`);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+/** Reads the configuration from the environment. Throws ConfigError naming the first problem. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const host = env.HOST?.trim() || DEFAULTS.host;
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// URL (unset it to use SQLite), got "${databaseUrl}"`);
+  }
+  const adminToken = env.CRON_AGENTS_ADMIN_TOKEN?.trim() || null;
+  if (adminToken !== null && adminToken.length < 32) {
+    throw new ConfigError('CRON_AGENTS_ADMIN_TOKEN must be at least 32 characters long');
+  }
+  const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
+  }
+  const config: Config = {
+    port: integer(env, 'PORT', DEFAULTS.port, 0, 65535),
+    host,
+    dataDir: path.resolve(env.CRON_AGENTS_DATA_DIR?.trim() || DEFAULTS.dataDir),
+    databaseUrl,
+    maxConcurrentRuns: integer(env, 'CRON_AGENTS_MAX_CONCURRENT_RUNS', DEFAULTS.maxConcurrentRuns, 1, 1000),
+    catchupWindowMs: duration(env, 'CRON_AGENTS_CATCHUP_WINDOW', DEFAULTS.catchupWindowMs, 7 * 24 * 3600_000),
+    shutdownGraceMs: integer(env, 'CRON_AGENTS_SHUTDOWN_GRACE_MS', DEFAULTS.shutdownGraceMs, 0, 3600_000),
+    leaseMs: integer(env, 'CRON_AGENTS_LEASE_MS', DEFAULTS.leaseMs, 1000, 3600_000),
+    heartbeatMs: DEFAULTS.heartbeatMs,
+    schedulerPollMs: DEFAULTS.schedulerPollMs,
+    executorPollMs: DEFAULTS.executorPollMs,
+    runnerEnabled: boolean(env, 'CRON_AGENTS_RUNNER', true),
+    adminToken,
+    instanceId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    logLevel,
+    ...overrides,
+  };
+  if (config.heartbeatMs * 2 > config.leaseMs) {
+    config.heartbeatMs = Math.max(200, Math.floor(config.leaseMs / 3));
+  }
+  return Object.freeze(config);
+}

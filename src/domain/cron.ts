@@ -1,0 +1,81 @@
+import { Cron } from 'croner';
+import { ValidationError } from './errors.js';
+
+/**
+ * Cron maths over `croner`, used as a calculator only (it never runs timers here).
+ *
+ * Accepted: standard 5-field cron (`0 9 * * 1-5`), 6-field cron whose first field is seconds
+ * (`*\/10 * * * * *`), names of months and weekdays, and the nicknames @yearly, @annually,
+ * @monthly, @weekly, @daily, @midnight and @hourly. `@reboot` is refused: there is no "boot" for a
+ * scheduled agent. Day-of-month and day-of-week combine with OR, as in Vixie cron.
+ *
+ * Daylight saving time, in the agent's timezone:
+ * - A fixed-time schedule (single second, minute and hour, e.g. `30 2 * * *`) whose time falls in
+ *   the spring-forward gap fires once at the first valid time after the gap (03:00 local); on the
+ *   fall-back day, when 02:30 happens twice, it fires once, at the first occurrence.
+ * - An interval schedule (a wildcard or step in the time fields, e.g. `0 * * * *`) skips the
+ *   times that do not exist and fires on both occurrences of a repeated hour: it follows real
+ *   elapsed time.
+ */
+export interface CronSchedule {
+  readonly expression: string;
+  readonly timezone: string;
+  /** The first slot strictly after `instant` (epoch ms), or null if the schedule never fires again. */
+  nextAfter(instant: number): number | null;
+  /** The last slot at or before `instant`, or null if there is none. */
+  latestAtOrBefore(instant: number): number | null;
+}
+
+const MAX_EXPRESSION_LENGTH = 200;
+
+/** Canonical name of an IANA timezone, or a ValidationError naming `field`. */
+export function normalizeTimezone(timezone: string, field = 'timezone'): string {
+  if (timezone.trim() === '') throw ValidationError.field(field, 'must not be empty');
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+  } catch {
+    throw ValidationError.field(field, `unknown IANA timezone "${timezone}" (e.g. "UTC", "Europe/Berlin")`);
+  }
+}
+
+/** Parses and checks a cron expression; throws a ValidationError naming `field` when it is unusable. */
+export function parseSchedule(expression: string, timezone: string, field = 'schedule'): CronSchedule {
+  const trimmed = expression.trim();
+  if (trimmed === '') throw ValidationError.field(field, 'must not be empty');
+  if (trimmed.length > MAX_EXPRESSION_LENGTH) {
+    throw ValidationError.field(field, `must be at most ${MAX_EXPRESSION_LENGTH} characters`);
+  }
+  if (/^@reboot$/i.test(trimmed)) {
+    throw ValidationError.field(field, '@reboot is not supported: agents run on a time schedule');
+  }
+  let cron: Cron;
+  try {
+    cron = new Cron(trimmed, { paused: true, timezone, mode: '5-or-6-parts' });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, '') : String(error);
+    throw ValidationError.field(field, `invalid cron expression "${trimmed}": ${reason}`);
+  }
+  const schedule: CronSchedule = {
+    expression: trimmed,
+    timezone,
+    nextAfter(instant) {
+      // croner's nextRun(date) returns the first slot strictly after `date` at second precision.
+      const next = cron.nextRun(new Date(instant));
+      return next ? next.getTime() : null;
+    },
+    latestAtOrBefore(instant) {
+      const previous = cron.previousRuns(1, new Date(instant + 1))[0];
+      return previous ? previous.getTime() : null;
+    },
+  };
+  return schedule;
+}
+
+/** Validates an agent's schedule in its timezone and checks it fires at least once more. */
+export function validateSchedule(expression: string, timezone: string, now: number): CronSchedule {
+  const schedule = parseSchedule(expression, timezone);
+  if (schedule.nextAfter(now) === null) {
+    throw ValidationError.field('schedule', `"${schedule.expression}" never fires`);
+  }
+  return schedule;
+}

@@ -1,0 +1,162 @@
+/**
+ * Glossary
+ *
+ * - agent: a registered, scheduled Claude task (prompt + cron schedule + limits).
+ * - slot: one instant at which an agent's cron expression fires (in the agent's timezone).
+ * - tick: the event of a slot coming due; claiming a tick advances the agent's `nextFireAt`
+ *   from that slot to the following one, exactly once across all instances.
+ * - run: one execution of an agent, recorded from the moment it is queued until it ends.
+ * - trigger: what created a run, the schedule (a tick) or a person/program (manual).
+ * - executor: the service instance that runs a claimed run's `claude` process.
+ * - lease: the executor's claim on a run, renewed while it executes; an expired lease means the
+ *   executor died, and any instance may end the run as an error.
+ *
+ * All instants are epoch milliseconds (UTC) in the domain and the store; the API renders them as
+ * ISO-8601 strings.
+ */
+
+/** Run statuses. `queued` extends the spec's list: a run waiting for a free execution slot. */
+export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Statuses of a run that has not ended yet. */
+export const ACTIVE_RUN_STATUSES = ['queued', 'running'] as const satisfies readonly RunStatus[];
+
+/** Statuses a finished run can have. */
+export type FinalRunStatus = Exclude<RunStatus, 'queued' | 'running'>;
+
+export const RUN_TRIGGERS = ['schedule', 'manual'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
+
+export const ROLES = ['admin', 'member', 'viewer'] as const;
+/** viewer: read only; member: manages agents and runs; admin: also users and tokens. */
+export type Role = (typeof ROLES)[number];
+
+/** Time windows accepted by the runs and stats endpoints. */
+export const PERIODS = ['24h', '7d', '30d'] as const;
+export type Period = (typeof PERIODS)[number];
+
+export const PERIOD_MS: Record<Period, number> = {
+  '24h': 24 * 3600_000,
+  '7d': 7 * 24 * 3600_000,
+  '30d': 30 * 24 * 3600_000,
+};
+
+/** A user of the service, as other records refer to it. */
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+export interface User extends UserRef {
+  role: Role;
+  createdAt: number;
+}
+
+/** A registered agent, as stored. */
+export interface Agent {
+  id: string;
+  name: string;
+  description: string | null;
+  schedule: string;
+  timezone: string;
+  prompt: string;
+  enabled: boolean;
+  maxTurns: number;
+  maxBudgetUsd: number | null;
+  model: string | null;
+  allowedTools: string[];
+  /** The next slot the scheduler will fire; null while disabled. */
+  nextFireAt: number | null;
+  lastRunAt: number | null;
+  lastStatus: RunStatus | null;
+  creator: UserRef | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The fields a person sets on an agent (create and update). */
+export interface AgentFields {
+  name: string;
+  description: string | null;
+  schedule: string;
+  timezone: string;
+  prompt: string;
+  enabled: boolean;
+  maxTurns: number;
+  maxBudgetUsd: number | null;
+  model: string | null;
+  allowedTools: string[];
+}
+
+/** Usage and cost of a run so far, as reported by the Agent SDK. */
+export interface RunUsage {
+  costUsd: number;
+  /** All input tokens: uncached + cache writes + cache reads. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens: number;
+  cacheCreationInputTokens: number;
+  numTurns: number;
+}
+
+/** One execution of an agent. */
+export interface Run extends RunUsage {
+  id: string;
+  agentId: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  /** The slot that fired, for scheduled runs. */
+  scheduledFor: number | null;
+  output: string | null;
+  queuedAt: number;
+  startedAt: number | null;
+  completedAt: number | null;
+  durationMs: number | null;
+  /** The instance executing (or that executed) the run. */
+  executorId: string | null;
+  leaseExpiresAt: number | null;
+}
+
+/** How a finished run ended, written once by its executor (or by recovery). */
+export interface RunOutcome extends RunUsage {
+  status: FinalRunStatus;
+  output: string;
+}
+
+export const ZERO_USAGE: Readonly<RunUsage> = Object.freeze({
+  costUsd: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadInputTokens: 0,
+  cacheCreationInputTokens: 0,
+  numTurns: 0,
+});
+
+/** One day's bar of a stats chart (UTC day). */
+export interface DailyRuns {
+  date: string;
+  success: number;
+  error: number;
+  total: number;
+  costUsd: number;
+}
+
+export interface AgentStats {
+  totalRuns: number;
+  successRate: number;
+  avgDurationMs: number;
+  totalCostUsd: number;
+  lastRunAt: number | null;
+  dailyRuns: DailyRuns[];
+}
+
+export interface GlobalStats {
+  totalAgents: number;
+  activeAgents: number;
+  runsInPeriod: number;
+  successRate: number;
+  totalCostUsd: number;
+  runningAgentIds: string[];
+  dailyRuns: DailyRuns[];
+}

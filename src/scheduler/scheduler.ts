@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from '../clock.js';
+import { parseSchedule, type CronSchedule } from '../domain/cron.js';
+import type { Logger } from '../logger.js';
+import type { DueAgent, Store, TickResult } from '../store/store.js';
+
+export interface SchedulerOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** A slot missed by more than this is not run after downtime. */
+  catchupWindowMs: number;
+  /** Safety poll: edits made by other instances are seen within this time. */
+  pollMs: number;
+  /** Called after a tick queued a run, so the executor can start it at once. */
+  onRunQueued?: () => void;
+}
+
+/** What one pass did, for logs and tests. */
+export interface PassReport {
+  fired: number;
+  skipped: number;
+  lost: number;
+}
+
+/** Slots late by up to this much are on time, whatever the catch-up window says (timer jitter, a busy loop). */
+export const ON_TIME_TOLERANCE_MS = 60_000;
+
+const BATCH = 200;
+
+/**
+ * Decides WHEN agents run. One timer aims at the earliest `next_fire_at` of all agents (never
+ * further away than the safety poll); each pass claims the due ticks through the store's
+ * compare-and-set, so a slot fires at most once however many passes or instances see it.
+ */
+export class Scheduler {
+  private timer: TimerHandle | null = null;
+  private running = false;
+  private passInFlight: Promise<void> | null = null;
+  private passAgain = false;
+  private readonly schedules = new Map<string, CronSchedule>();
+
+  constructor(private readonly options: SchedulerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) this.options.clock.clearTimer(this.timer);
+    this.timer = null;
+    await this.passInFlight;
+  }
+
+  /** Looks at the schedule again now (after an agent was created or changed). */
+  wake(): void {
+    if (!this.running) return;
+    if (this.passInFlight) {
+      this.passAgain = true;
+      return;
+    }
+    this.passInFlight = this.loop().finally(() => {
+      this.passInFlight = null;
+    });
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.passAgain = false;
+      try {
+        await this.pass();
+      } catch (error) {
+        this.options.logger.error({ err: error }, 'scheduler pass failed; retrying at the next poll');
+      }
+    } while (this.passAgain && this.running);
+    await this.arm();
+  }
+
+  private async arm(): Promise<void> {
+    if (!this.running) return;
+    const { clock, store, pollMs, logger } = this.options;
+    let delay = pollMs;
+    try {
+      const earliest = await store.earliestFireAt();
+      if (earliest !== null) delay = Math.min(pollMs, Math.max(1, earliest - clock.now()));
+    } catch (error) {
+      logger.error({ err: error }, 'scheduler could not read the next fire time');
+    }
+    if (!this.running) return;
+    if (this.timer) clock.clearTimer(this.timer);
+    this.timer = clock.setTimer(() => {
+      this.timer = null;
+      this.wake();
+    }, delay);
+  }
+
+  /** Claims every tick due now. Public so tests can drive passes directly. */
+  async pass(): Promise<PassReport> {
+    const report: PassReport = { fired: 0, skipped: 0, lost: 0 };
+    for (;;) {
+      const now = this.options.clock.now();
+      const due = await this.options.store.findDueAgents(now, BATCH);
+      for (const agent of due) {
+        const result = await this.claim(agent, now);
+        if (result === 'fired') report.fired++;
+        else if (result === 'lost') report.lost++;
+        else report.skipped++;
+      }
+      if (due.length < BATCH) break;
+    }
+    if (report.fired > 0) this.options.onRunQueued?.();
+    return report;
+  }
+
+  private scheduleOf(agent: DueAgent): CronSchedule {
+    const key = `${agent.timezone}\u0000${agent.schedule}`;
+    let schedule = this.schedules.get(key);
+    if (!schedule) {
+      schedule = parseSchedule(agent.schedule, agent.timezone);
+      if (this.schedules.size > 10_000) this.schedules.clear();
+      this.schedules.set(key, schedule);
+    }
+    return schedule;
+  }
+
+  private async claim(agent: DueAgent, now: number): Promise<TickResult> {
+    const { store, logger, catchupWindowMs } = this.options;
+    let schedule: CronSchedule;
+    try {
+      schedule = this.scheduleOf(agent);
+    } catch (error) {
+      // Only reachable if a stored schedule became invalid (e.g. a timezone removed from ICU).
+      logger.error({ err: error, agentId: agent.id }, 'stored schedule is invalid; agent unscheduled');
+      return store.claimTick({ agentId: agent.id, due: agent.nextFireAt, next: null, slot: null, runId: randomUUID(), now });
+    }
+    // After downtime several slots may have passed: only the latest may run, and only if recent.
+    const latest = Math.max(agent.nextFireAt, schedule.latestAtOrBefore(now) ?? agent.nextFireAt);
+    // The next slot follows the slot that fired, never "now": an early timer cannot fire a slot twice.
+    const next = schedule.nextAfter(latest);
+    const lateness = now - latest;
+    const slot = lateness <= Math.max(catchupWindowMs, ON_TIME_TOLERANCE_MS) ? latest : null;
+    const result = await store.claimTick({ agentId: agent.id, due: agent.nextFireAt, next, slot, runId: randomUUID(), now });
+    if (result === 'fired') {
+      logger.info({ agentId: agent.id, scheduledFor: new Date(latest).toISOString(), latenessMs: lateness }, 'tick fired');
+    } else if (result === 'skipped_overlap') {
+      logger.info({ agentId: agent.id, scheduledFor: new Date(latest).toISOString() }, 'tick skipped: the agent still has a run in progress');
+    } else if (result === 'skipped_stale') {
+      logger.info(
+        { agentId: agent.id, missedSlot: new Date(latest).toISOString(), latenessMs: lateness },
+        'tick skipped: missed by more than the catch-up window',
+      );
+    }
+    return result;
+  }
+}

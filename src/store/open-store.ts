@@ -1,0 +1,15 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { openSqliteStore } from './sqlite/open-sqlite-store.js';
+import type { Store } from './store.js';
+
+/** The file name of the embedded database inside the data dir. */
+export const SQLITE_FILE = 'cron-agents.sqlite';
+
+/** Opens the store the configuration names: PostgreSQL for a DATABASE_URL, else SQLite in the data dir. */
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
+  if (config.databaseUrl) {
+    throw new Error('PostgreSQL is not supported yet: unset DATABASE_URL to use the embedded SQLite database');
+  }
+  return openSqliteStore(path.join(config.dataDir, SQLITE_FILE));
+}

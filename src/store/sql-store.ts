@@ -1,0 +1,588 @@
+import { randomUUID } from 'node:crypto';
+import { Migrator, sql, type Kysely, type Transaction } from 'kysely';
+import { ConflictError } from '../domain/errors.js';
+import { summarizeRuns, type DayStatusCount } from '../domain/stats.js';
+import type {
+  Agent,
+  AgentFields,
+  AgentStats,
+  GlobalStats,
+  Role,
+  Run,
+  RunOutcome,
+  RunStatus,
+  RunUsage,
+  User,
+} from '../domain/types.js';
+import type { Database } from './database.js';
+import { migrationProvider } from './migrations/index.js';
+import { num, numOrNull, toAgent, toRun, toTokenInfo, toUser, type AgentRow } from './rows.js';
+import type {
+  AgentUpdate,
+  CancelResult,
+  ClaimedRun,
+  DueAgent,
+  RunQuery,
+  Store,
+  TickClaim,
+  TickResult,
+  TokenHolder,
+  TokenInfo,
+} from './store.js';
+
+/** What differs between the SQL dialects the store speaks. */
+export interface DialectTraits {
+  name: 'sqlite' | 'postgres';
+  /** Whether `FOR UPDATE SKIP LOCKED` exists (PostgreSQL); SQLite serialises writers instead. */
+  skipLocked: boolean;
+  /** Runs the migrations under whatever lock the dialect needs when instances start together. */
+  withMigrationLock?: <T>(db: Kysely<Database>, body: () => Promise<T>) => Promise<T>;
+  /** Closes what the dialect opened besides the Kysely instance. */
+  onClose?: () => Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return (
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    e?.code === '23505' ||
+    (typeof e?.message === 'string' && /UNIQUE constraint failed/.test(e.message))
+  );
+}
+
+/** The Store over Kysely, shared by the SQLite and PostgreSQL dialects. */
+export class SqlStore implements Store {
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly traits: DialectTraits,
+  ) {}
+
+  async migrate(): Promise<void> {
+    const run = async () => {
+      const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+      const { error, results } = await migrator.migrateToLatest();
+      const failed = results?.find((r) => r.status === 'Error');
+      if (error || failed) {
+        const reason = error instanceof Error ? error.message : String(error ?? 'unknown error');
+        throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+      }
+    };
+    await (this.traits.withMigrationLock ? this.traits.withMigrationLock(this.db, run) : run());
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.traits.onClose?.();
+  }
+
+  // ---------------------------------------------------------------- users and tokens
+
+  async createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User> {
+    const row = { id: randomUUID(), name: input.name, role: input.role, password_hash: input.passwordHash ?? null, created_at: now };
+    try {
+      await this.db.insertInto('users').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`a user named "${input.name}" already exists`);
+      throw error;
+    }
+    return toUser(row);
+  }
+
+  async findUserByName(name: string): Promise<User | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? toUser(row) : null;
+  }
+
+  async listUsers(): Promise<User[]> {
+    const rows = await this.db.selectFrom('users').selectAll().orderBy('name').execute();
+    return rows.map(toUser);
+  }
+
+  async countUsers(): Promise<number> {
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return num(row.n);
+  }
+
+  async createToken(
+    input: { userId: string; label: string; tokenHash: string; prefix: string },
+    now: number,
+  ): Promise<TokenInfo> {
+    const id = randomUUID();
+    await this.db
+      .insertInto('api_tokens')
+      .values({ id, user_id: input.userId, label: input.label, token_hash: input.tokenHash, prefix: input.prefix, created_at: now, last_used_at: null, revoked_at: null })
+      .execute();
+    const token = await this.tokenQuery().where('t.id', '=', id).executeTakeFirstOrThrow();
+    return toTokenInfo(token);
+  }
+
+  private tokenQuery() {
+    return this.db
+      .selectFrom('api_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.id', 't.user_id', 'u.name as user_name', 't.label', 't.prefix', 't.created_at', 't.last_used_at', 't.revoked_at']);
+  }
+
+  async findTokenHolder(tokenHash: string): Promise<TokenHolder | null> {
+    const row = await this.db
+      .selectFrom('api_tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.id as token_id', 't.token_hash', 't.last_used_at', 'u.id', 'u.name', 'u.role', 'u.created_at'])
+      .where('t.token_hash', '=', tokenHash)
+      .where('t.revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      tokenId: row.token_id,
+      tokenHash: row.token_hash,
+      lastUsedAt: numOrNull(row.last_used_at),
+      user: { id: row.id, name: row.name, role: row.role as Role, createdAt: num(row.created_at) },
+    };
+  }
+
+  async findTokenByHash(tokenHash: string): Promise<TokenInfo | null> {
+    const row = await this.tokenQuery().where('t.token_hash', '=', tokenHash).executeTakeFirst();
+    return row ? toTokenInfo(row) : null;
+  }
+
+  async touchToken(tokenId: string, now: number): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
+  }
+
+  async revokeToken(tokenId: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where('id', '=', tokenId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    const rows = await this.tokenQuery().orderBy('t.created_at').orderBy('t.id').execute();
+    return rows.map(toTokenInfo);
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  private agentQuery(db: Kysely<Database> | Transaction<Database> = this.db) {
+    return db
+      .selectFrom('agents as a')
+      .leftJoin('users as u', 'u.id', 'a.creator_id')
+      .selectAll('a')
+      .select('u.name as creator_name')
+      .select((eb) => [
+        eb
+          .selectFrom('runs as r')
+          .select(sql<number | null>`coalesce(r.started_at, r.queued_at)`.as('t'))
+          .whereRef('r.agent_id', '=', 'a.id')
+          .orderBy('r.queued_at', 'desc')
+          .limit(1)
+          .as('last_run_at'),
+        eb
+          .selectFrom('runs as r')
+          .select('r.status')
+          .whereRef('r.agent_id', '=', 'a.id')
+          .orderBy('r.queued_at', 'desc')
+          .limit(1)
+          .as('last_status'),
+      ]);
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    const rows = await this.agentQuery().orderBy('a.name').orderBy('a.id').execute();
+    return rows.map((row) => toAgent(row as AgentRow));
+  }
+
+  async getAgent(id: string): Promise<Agent | null> {
+    return this.getAgentIn(this.db, id);
+  }
+
+  private async getAgentIn(db: Kysely<Database> | Transaction<Database>, id: string): Promise<Agent | null> {
+    const row = await this.agentQuery(db).where('a.id', '=', id).executeTakeFirst();
+    return row ? toAgent(row as AgentRow) : null;
+  }
+
+  async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent> {
+    const id = randomUUID();
+    await this.db
+      .insertInto('agents')
+      .values({ id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now })
+      .execute();
+    const agent = await this.getAgent(id);
+    if (!agent) throw new Error(`agent ${id} vanished right after it was created`);
+    return agent;
+  }
+
+  async updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.getAgentIn(trx, id);
+      if (!current) return null;
+      const { fields, nextFireAt } = update(current);
+      await trx
+        .updateTable('agents')
+        .set({ ...agentColumns(fields), next_fire_at: nextFireAt, updated_at: Math.max(now, current.updatedAt) })
+        .where('id', '=', id)
+        .execute();
+      return this.getAgentIn(trx, id);
+    });
+  }
+
+  async deleteAgent(id: string): Promise<{ id: string; name: string } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('agents').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
+      if (!row) return null;
+      // Runs go by cascade; deleting them first keeps the cascade off the hot path of big agents.
+      await trx.deleteFrom('runs').where('agent_id', '=', id).execute();
+      await trx.deleteFrom('agents').where('id', '=', id).execute();
+      return row;
+    });
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  async earliestFireAt(): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('agents')
+      .select((eb) => eb.fn.min('next_fire_at').as('t'))
+      .where('next_fire_at', 'is not', null)
+      .executeTakeFirst();
+    return numOrNull(row?.t as number | string | null | undefined);
+  }
+
+  async findDueAgents(now: number, limit: number): Promise<DueAgent[]> {
+    const rows = await this.db
+      .selectFrom('agents')
+      .select(['id', 'schedule', 'timezone', 'next_fire_at'])
+      .where('next_fire_at', 'is not', null)
+      .where('next_fire_at', '<=', now)
+      .orderBy('next_fire_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ id: r.id, schedule: r.schedule, timezone: r.timezone, nextFireAt: num(r.next_fire_at as number) }));
+  }
+
+  async claimTick(claim: TickClaim): Promise<TickResult> {
+    return this.db.transaction().execute(async (trx) => {
+      // Compare-and-set: only the claimer that still sees `due` moves the agent on.
+      const moved = await trx
+        .updateTable('agents')
+        .set({ next_fire_at: claim.next })
+        .where('id', '=', claim.agentId)
+        .where('next_fire_at', '=', claim.due)
+        .where('enabled', '=', 1)
+        .executeTakeFirst();
+      if (Number(moved.numUpdatedRows) !== 1) return 'lost';
+      if (claim.slot === null) return 'skipped_stale';
+      // Overlap rule: no new scheduled run while the agent has one queued or running.
+      const inserted = await trx
+        .insertInto('runs')
+        .columns(['id', 'agent_id', 'status', 'trigger', 'scheduled_for', 'queued_at'])
+        .expression(
+          trx
+            .selectNoFrom([
+              sql.val(claim.runId).as('id'),
+              sql.val(claim.agentId).as('agent_id'),
+              sql.val('queued').as('status'),
+              sql.val('schedule').as('trigger'),
+              sql.val(claim.slot).as('scheduled_for'),
+              sql.val(claim.now).as('queued_at'),
+            ])
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('runs')
+                    .select('id')
+                    .where('agent_id', '=', claim.agentId)
+                    .where('status', 'in', ['queued', 'running']),
+                ),
+              ),
+            ),
+        )
+        .onConflict((oc) => oc.columns(['agent_id', 'scheduled_for']).doNothing())
+        .executeTakeFirst();
+      return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? 'fired' : 'skipped_overlap';
+    });
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  async enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null> {
+    const row = {
+      id: runId,
+      agent_id: agentId,
+      status: 'queued',
+      trigger: 'manual',
+      scheduled_for: null,
+      output: null,
+      queued_at: now,
+      started_at: null,
+      completed_at: null,
+      duration_ms: null,
+      executor_id: null,
+      lease_expires_at: null,
+    };
+    const inserted = await this.db
+      .insertInto('runs')
+      .columns(['id', 'agent_id', 'status', 'trigger', 'queued_at'])
+      .expression((eb) =>
+        eb
+          .selectFrom('agents')
+          .select([
+            sql.val(runId).as('id'),
+            'agents.id as agent_id',
+            sql.val('queued').as('status'),
+            sql.val('manual').as('trigger'),
+            sql.val(now).as('queued_at'),
+          ])
+          .where('agents.id', '=', agentId),
+      )
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return null;
+    return toRun({ ...row, cost_usd: 0, input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, num_turns: 0, cancel_requested: 0 });
+  }
+
+  async claimQueuedRun(executorId: string, now: number, leaseUntil: number): Promise<ClaimedRun | null> {
+    return this.db.transaction().execute(async (trx) => {
+      let oldest = trx
+        .selectFrom('runs')
+        .select('id')
+        .where('status', 'in', ['queued', 'running'])
+        .where('status', '=', 'queued')
+        .orderBy('queued_at')
+        .orderBy('id')
+        .limit(1);
+      if (this.traits.skipLocked) oldest = oldest.forUpdate().skipLocked();
+      const claimed = await trx
+        .updateTable('runs')
+        .set({ status: 'running', executor_id: executorId, started_at: now, lease_expires_at: leaseUntil })
+        .where('id', '=', (eb) => eb.selectFrom(oldest.as('oldest')).select('oldest.id'))
+        .where('status', '=', 'queued')
+        .returningAll()
+        .executeTakeFirst();
+      if (!claimed) return null;
+      const agent = await this.getAgentIn(trx, claimed.agent_id);
+      if (!agent) throw new Error(`run ${claimed.id} claimed for a missing agent`);
+      return { run: toRun(claimed), agent };
+    });
+  }
+
+  async renewLeases(executorId: string, runIds: string[], leaseUntil: number): Promise<{ held: string[]; cancelRequested: string[] }> {
+    if (runIds.length === 0) return { held: [], cancelRequested: [] };
+    const rows = await this.db
+      .updateTable('runs')
+      .set({ lease_expires_at: leaseUntil })
+      .where('id', 'in', runIds)
+      .where('executor_id', '=', executorId)
+      .where('status', '=', 'running')
+      .returning(['id', 'cancel_requested'])
+      .execute();
+    return {
+      held: rows.map((r) => r.id),
+      cancelRequested: rows.filter((r) => num(r.cancel_requested) === 1).map((r) => r.id),
+    };
+  }
+
+  async recordUsage(runId: string, executorId: string, usage: RunUsage): Promise<void> {
+    await this.db
+      .updateTable('runs')
+      .set(usageColumns(usage))
+      .where('id', '=', runId)
+      .where('executor_id', '=', executorId)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  async finishRun(runId: string, executorId: string, outcome: RunOutcome, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('runs')
+      .set((eb) => ({
+        status: outcome.status,
+        output: outcome.output,
+        ...usageColumns(outcome),
+        completed_at: now,
+        duration_ms: sql<number>`${now} - coalesce(${eb.ref('started_at')}, ${eb.ref('queued_at')})`,
+        lease_expires_at: null,
+      }))
+      .where('id', '=', runId)
+      .where('executor_id', '=', executorId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async requestCancel(agentId: string, now: number): Promise<CancelResult> {
+    return this.db.transaction().execute(async (trx) => {
+      const queued = await trx
+        .updateTable('runs')
+        .set({ status: 'cancelled', output: 'Cancelled before it started', completed_at: now, duration_ms: 0 })
+        .where('agent_id', '=', agentId)
+        .where('status', 'in', ['queued', 'running'])
+        .where('status', '=', 'queued')
+        .returning('id')
+        .execute();
+      const running = await trx
+        .updateTable('runs')
+        .set({ cancel_requested: 1 })
+        .where('agent_id', '=', agentId)
+        .where('status', 'in', ['queued', 'running'])
+        .where('status', '=', 'running')
+        .returning('id')
+        .execute();
+      return { cancelledQueued: queued.map((r) => r.id), runningIds: running.map((r) => r.id) };
+    });
+  }
+
+  async endAbandonedRuns(now: number, options: { everything: boolean }): Promise<number> {
+    let running = this.db
+      .updateTable('runs')
+      .set((eb) => ({
+        status: 'error',
+        output: options.everything
+          ? 'The service stopped during the run (it was restarted or crashed); the run did not finish.'
+          : 'The run lost its executor: the instance running it stopped renewing its lease.',
+        completed_at: now,
+        duration_ms: sql<number>`${now} - coalesce(${eb.ref('started_at')}, ${eb.ref('queued_at')})`,
+        lease_expires_at: null,
+      }))
+      .where('status', 'in', ['queued', 'running'])
+      .where('status', '=', 'running');
+    if (!options.everything) running = running.where('lease_expires_at', '<', now);
+    const ended = await running.executeTakeFirst();
+    let count = Number(ended.numUpdatedRows);
+    if (options.everything) {
+      const queued = await this.db
+        .updateTable('runs')
+        .set({
+          status: 'error',
+          output: 'The service stopped before the run could start (it was restarted or crashed).',
+          completed_at: now,
+          duration_ms: 0,
+        })
+        .where('status', 'in', ['queued', 'running'])
+        .where('status', '=', 'queued')
+        .executeTakeFirst();
+      count += Number(queued.numUpdatedRows);
+    }
+    return count;
+  }
+
+  async getRun(id: string): Promise<Run | null> {
+    const row = await this.db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toRun(row) : null;
+  }
+
+  async listRuns(agentId: string, query: RunQuery): Promise<Run[]> {
+    let q = this.db.selectFrom('runs').selectAll().where('agent_id', '=', agentId);
+    if (query.since !== null) q = q.where('queued_at', '>=', query.since);
+    const rows = await q.orderBy('queued_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(toRun);
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  private async dayStatusCounts(since: number, agentId: string | null): Promise<DayStatusCount[]> {
+    let q = this.db
+      .selectFrom('runs')
+      .select((eb) => [
+        sql<number>`${eb.ref('queued_at')} / ${sql.lit(DAY_MS)}`.as('day'),
+        'status',
+        eb.fn.countAll<number>().as('count'),
+        eb.fn.sum<number>('cost_usd').as('cost'),
+        eb.fn.coalesce(eb.fn.sum<number>('duration_ms'), sql.lit(0)).as('duration'),
+      ])
+      .where('queued_at', '>=', since);
+    if (agentId !== null) q = q.where('agent_id', '=', agentId);
+    const rows = await q.groupBy(['day', 'status']).execute();
+    return rows.map((r) => ({
+      day: num(r.day),
+      status: r.status as RunStatus,
+      count: num(r.count),
+      costUsd: num(r.cost ?? 0),
+      durationMs: num(r.duration as number),
+    }));
+  }
+
+  async agentStats(agentId: string, since: number, now: number): Promise<AgentStats> {
+    const [rows, last] = await Promise.all([
+      this.dayStatusCounts(since, agentId),
+      this.db
+        .selectFrom('runs')
+        .select(sql<number | null>`coalesce(started_at, queued_at)`.as('t'))
+        .where('agent_id', '=', agentId)
+        .orderBy('queued_at', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    const totals = summarizeRuns(rows, since, now);
+    return {
+      totalRuns: totals.totalRuns,
+      successRate: totals.successRate,
+      avgDurationMs: totals.avgDurationMs,
+      totalCostUsd: totals.totalCostUsd,
+      lastRunAt: numOrNull(last?.t),
+      dailyRuns: totals.dailyRuns,
+    };
+  }
+
+  async globalStats(since: number, now: number): Promise<GlobalStats> {
+    const [rows, agents, running] = await Promise.all([
+      this.dayStatusCounts(since, null),
+      this.db
+        .selectFrom('agents')
+        .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.sum<number>('enabled').as('active')])
+        .executeTakeFirstOrThrow(),
+      this.db
+        .selectFrom('runs')
+        .select('agent_id')
+        .distinct()
+        .where('status', 'in', ['queued', 'running'])
+        .where('status', '=', 'running')
+        .orderBy('agent_id')
+        .execute(),
+    ]);
+    const totals = summarizeRuns(rows, since, now);
+    return {
+      totalAgents: num(agents.total),
+      activeAgents: num(agents.active ?? 0),
+      runsInPeriod: totals.totalRuns,
+      successRate: totals.successRate,
+      totalCostUsd: totals.totalCostUsd,
+      runningAgentIds: running.map((r) => r.agent_id),
+      dailyRuns: totals.dailyRuns,
+    };
+  }
+}
+
+function agentColumns(fields: AgentFields) {
+  return {
+    name: fields.name,
+    description: fields.description,
+    schedule: fields.schedule,
+    timezone: fields.timezone,
+    prompt: fields.prompt,
+    enabled: fields.enabled ? 1 : 0,
+    max_turns: fields.maxTurns,
+    max_budget_usd: fields.maxBudgetUsd,
+    model: fields.model,
+    allowed_tools: JSON.stringify(fields.allowedTools),
+  };
+}
+
+function usageColumns(usage: RunUsage) {
+  return {
+    cost_usd: usage.costUsd,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    cache_read_input_tokens: usage.cacheReadInputTokens,
+    cache_creation_input_tokens: usage.cacheCreationInputTokens,
+    num_turns: usage.numTurns,
+  };
+}

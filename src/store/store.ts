@@ -1,0 +1,139 @@
+import type {
+  Agent,
+  AgentFields,
+  AgentStats,
+  GlobalStats,
+  Role,
+  Run,
+  RunOutcome,
+  RunUsage,
+  User,
+} from '../domain/types.js';
+
+/** An API token as listed (never its secret). */
+export interface TokenInfo {
+  id: string;
+  userId: string;
+  userName: string;
+  label: string;
+  prefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** The holder of a valid token, as authentication needs it. */
+export interface TokenHolder {
+  tokenId: string;
+  tokenHash: string;
+  lastUsedAt: number | null;
+  user: User;
+}
+
+/** An agent that has come due, as the scheduler needs it. */
+export interface DueAgent {
+  id: string;
+  schedule: string;
+  timezone: string;
+  nextFireAt: number;
+}
+
+/** One tick to claim: move the agent from slot `due` to `next`, and maybe fire `slot`. */
+export interface TickClaim {
+  agentId: string;
+  due: number;
+  next: number | null;
+  /** The slot to run, or null when the missed slots are all outside the catch-up window. */
+  slot: number | null;
+  runId: string;
+  now: number;
+}
+
+/**
+ * fired: a run was queued for the slot. skipped: the tick was claimed but no run was queued
+ * (overlap with a run in progress, or nothing recent enough to catch up). lost: another
+ * claimer (instance, or an edit of the agent) moved the agent first.
+ */
+export type TickResult = 'fired' | 'skipped_overlap' | 'skipped_stale' | 'lost';
+
+/** A run claimed for execution, with the agent's settings as they are at this moment. */
+export interface ClaimedRun {
+  run: Run;
+  agent: Agent;
+}
+
+export interface CancelResult {
+  /** Queued runs ended as cancelled at once. */
+  cancelledQueued: string[];
+  /** Running runs flagged for cancel; their executors stop them. */
+  runningIds: string[];
+}
+
+export interface RunQuery {
+  limit: number;
+  since: number | null;
+}
+
+/** How the next scheduled run is derived when an agent changes. */
+export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt: number | null };
+
+/**
+ * The only door to the database. Every method is one transaction or one atomic statement, so
+ * several service instances can share one database.
+ */
+export interface Store {
+  migrate(): Promise<void>;
+  /** Cheap round trip for the health check. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Users and tokens
+  createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User>;
+  findUserByName(name: string): Promise<User | null>;
+  listUsers(): Promise<User[]>;
+  countUsers(): Promise<number>;
+  createToken(input: { userId: string; label: string; tokenHash: string; prefix: string }, now: number): Promise<TokenInfo>;
+  findTokenHolder(tokenHash: string): Promise<TokenHolder | null>;
+  findTokenByHash(tokenHash: string): Promise<TokenInfo | null>;
+  touchToken(tokenId: string, now: number): Promise<void>;
+  revokeToken(tokenId: string, now: number): Promise<boolean>;
+  listTokens(): Promise<TokenInfo[]>;
+
+  // Agents
+  listAgents(): Promise<Agent[]>;
+  getAgent(id: string): Promise<Agent | null>;
+  createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent>;
+  /** Reads, merges through `update` and writes in one transaction; null when the agent is gone. */
+  updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null>;
+  /** Hard delete; the agent's runs go with it. */
+  deleteAgent(id: string): Promise<{ id: string; name: string } | null>;
+
+  // Scheduling
+  /** The earliest `next_fire_at` of any enabled agent. */
+  earliestFireAt(): Promise<number | null>;
+  findDueAgents(now: number, limit: number): Promise<DueAgent[]>;
+  claimTick(claim: TickClaim): Promise<TickResult>;
+
+  // Runs
+  enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null>;
+  /** Claims the oldest queued run for `executorId`, atomically, or null when none waits. */
+  claimQueuedRun(executorId: string, now: number, leaseUntil: number): Promise<ClaimedRun | null>;
+  /** Renews the leases this executor holds; returns the runs it still holds and which of them were asked to stop. */
+  renewLeases(executorId: string, runIds: string[], leaseUntil: number): Promise<{ held: string[]; cancelRequested: string[] }>;
+  recordUsage(runId: string, executorId: string, usage: RunUsage): Promise<void>;
+  /** Ends a run this executor holds; false when it no longer holds it (fencing). */
+  finishRun(runId: string, executorId: string, outcome: RunOutcome, now: number): Promise<boolean>;
+  /** Ends queued runs of the agent as cancelled and flags its running ones. */
+  requestCancel(agentId: string, now: number): Promise<CancelResult>;
+  /**
+   * Ends as error the runs no executor will finish: with `everything`, all active runs (the
+   * embedded single-process case at start-up); otherwise running runs whose lease has expired.
+   */
+  endAbandonedRuns(now: number, options: { everything: boolean }): Promise<number>;
+  getRun(id: string): Promise<Run | null>;
+  listRuns(agentId: string, query: RunQuery): Promise<Run[]>;
+
+  // Stats
+  agentStats(agentId: string, since: number, now: number): Promise<AgentStats>;
+  globalStats(since: number, now: number): Promise<GlobalStats>;
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { planNewAgent } from '../../src/domain/agent-fields.js';
+import { ZERO_USAGE, type Agent } from '../../src/domain/types.js';
+import type { Store } from '../../src/store/store.js';
+import { dialectsUnderTest } from '../support/dialects.js';
+
+const T0 = Date.parse('2026-01-05T08:00:00.000Z');
+const DAY = 86_400_000;
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`store (${dialect.name})`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await dialect.open();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    async function agent(name = 'A', schedule = '0 * * * *', now = T0): Promise<Agent> {
+      const { fields, nextFireAt } = planNewAgent({ name, schedule, prompt: 'p' }, now);
+      return store.createAgent(fields, null, nextFireAt, now);
+    }
+
+    async function finishedRun(agentId: string, status: 'success' | 'error' | 'cancelled', at: number, costUsd: number, durationMs: number) {
+      const runId = randomUUID();
+      await store.enqueueManualRun(agentId, runId, at);
+      const claimed = await store.claimQueuedRun('x', at, at + 30_000);
+      expect(claimed?.run.id).toBe(runId);
+      expect(await store.finishRun(runId, 'x', { ...ZERO_USAGE, status, output: status, costUsd }, at + durationMs)).toBe(true);
+    }
+
+    it('lists agents by name with their latest run', async () => {
+      const b = await agent('beta');
+      await agent('Alpha');
+      await agent('alpha');
+      await finishedRun(b.id, 'error', T0 + 1000, 0.5, 100);
+      const list = await store.listAgents();
+      expect(list.map((a) => a.name)).toEqual(['Alpha', 'alpha', 'beta'].sort());
+      const beta = list.find((a) => a.name === 'beta')!;
+      expect(beta.lastStatus).toBe('error');
+      expect(beta.lastRunAt).toBe(T0 + 1000);
+    });
+
+    it('claims a tick once: a second claimer of the same slot loses', async () => {
+      const a = await agent();
+      const due = a.nextFireAt!;
+      const claim = (runId: string) => store.claimTick({ agentId: a.id, due, next: due + 3600_000, slot: due, runId, now: due });
+      const results = await Promise.all([claim(randomUUID()), claim(randomUUID()), claim(randomUUID())]);
+      expect(results.filter((r) => r === 'fired')).toHaveLength(1);
+      expect(results.filter((r) => r === 'lost')).toHaveLength(2);
+      const runs = await store.listRuns(a.id, { limit: 10, since: null });
+      expect(runs).toHaveLength(1);
+      expect(runs[0]!.scheduledFor).toBe(due);
+      expect((await store.getAgent(a.id))!.nextFireAt).toBe(due + 3600_000);
+    });
+
+    it('skips a tick while a run is active, but still moves the agent on', async () => {
+      const a = await agent();
+      await store.enqueueManualRun(a.id, randomUUID(), T0);
+      const due = a.nextFireAt!;
+      expect(await store.claimTick({ agentId: a.id, due, next: due + 3600_000, slot: due, runId: randomUUID(), now: due })).toBe('skipped_overlap');
+      expect((await store.getAgent(a.id))!.nextFireAt).toBe(due + 3600_000);
+      expect(await store.listRuns(a.id, { limit: 10, since: null })).toHaveLength(1);
+    });
+
+    it('keeps one run per slot even when the agent is moved back to a fired slot', async () => {
+      const a = await agent();
+      const due = a.nextFireAt!;
+      expect(await store.claimTick({ agentId: a.id, due, next: due, slot: due, runId: randomUUID(), now: due })).toBe('fired');
+      const [run] = await store.listRuns(a.id, { limit: 1, since: null });
+      await store.claimQueuedRun('x', due, due + 1000);
+      await store.finishRun(run!.id, 'x', { ...ZERO_USAGE, status: 'success', output: '' }, due + 10);
+      // The unique (agent, slot) constraint is the safety net behind the compare-and-set.
+      expect(await store.claimTick({ agentId: a.id, due, next: due + 1, slot: due, runId: randomUUID(), now: due })).toBe('skipped_overlap');
+      expect(await store.listRuns(a.id, { limit: 10, since: null })).toHaveLength(1);
+    });
+
+    it('claims queued runs oldest first, each once, with the agent as it is now', async () => {
+      const a = await agent('a');
+      const b = await agent('b');
+      const ids = [randomUUID(), randomUUID(), randomUUID()];
+      await store.enqueueManualRun(b.id, ids[0]!, T0 + 1);
+      await store.enqueueManualRun(a.id, ids[1]!, T0 + 2);
+      await store.enqueueManualRun(b.id, ids[2]!, T0 + 3);
+      await store.updateAgent(b.id, (current) => ({ fields: { ...current, prompt: 'new prompt' }, nextFireAt: current.nextFireAt }), T0 + 4);
+      const claims = await Promise.all([1, 2, 3, 4, 5].map((i) => store.claimQueuedRun(`executor-${i}`, T0 + 10, T0 + 30_000)));
+      const got = claims.filter((c) => c !== null);
+      expect(got.map((c) => c!.run.id).sort()).toEqual([...ids].sort());
+      const first = got.find((c) => c!.run.id === ids[0])!;
+      expect(first.agent.prompt).toBe('new prompt');
+      expect(first.run.status).toBe('running');
+      expect(first.run.startedAt).toBe(T0 + 10);
+    });
+
+    it('fences results: only the executor holding the run may end it', async () => {
+      const a = await agent();
+      const runId = randomUUID();
+      await store.enqueueManualRun(a.id, runId, T0);
+      await store.claimQueuedRun('owner', T0, T0 + 30_000);
+      expect(await store.finishRun(runId, 'intruder', { ...ZERO_USAGE, status: 'success', output: 'x' }, T0 + 5)).toBe(false);
+      expect(await store.finishRun(runId, 'owner', { ...ZERO_USAGE, status: 'success', output: 'ok', costUsd: 0.25 }, T0 + 5)).toBe(true);
+      expect(await store.finishRun(runId, 'owner', { ...ZERO_USAGE, status: 'error', output: 'twice' }, T0 + 6)).toBe(false);
+      const run = (await store.getRun(runId))!;
+      expect(run).toMatchObject({ status: 'success', output: 'ok', costUsd: 0.25, completedAt: T0 + 5, durationMs: 5 });
+    });
+
+    it('renews leases, reports cancel requests, and reaps expired leases only', async () => {
+      const a = await agent('a');
+      const b = await agent('b');
+      const [r1, r2] = [randomUUID(), randomUUID()];
+      await store.enqueueManualRun(a.id, r1, T0);
+      await store.enqueueManualRun(b.id, r2, T0);
+      await store.claimQueuedRun('live', T0, T0 + 30_000);
+      await store.claimQueuedRun('dead', T0, T0 + 30_000);
+      await store.requestCancel(a.id, T0 + 1);
+      const renewed = await store.renewLeases('live', [r1, r2], T0 + 60_000);
+      expect(renewed.held).toEqual([r1]);
+      expect(renewed.cancelRequested).toEqual([r1]);
+      expect(await store.endAbandonedRuns(T0 + 40_000, { everything: false })).toBe(1);
+      expect((await store.getRun(r2))!.status).toBe('error');
+      expect((await store.getRun(r2))!.output).toMatch(/lost its executor/);
+      expect((await store.getRun(r1))!.status).toBe('running');
+    });
+
+    it('ends every active run at start-up of the embedded database', async () => {
+      const a = await agent('a');
+      const b = await agent('b');
+      const [running, queued] = [randomUUID(), randomUUID()];
+      await store.enqueueManualRun(a.id, running, T0);
+      await store.claimQueuedRun('old-process', T0, T0 + 30_000);
+      await store.enqueueManualRun(b.id, queued, T0 + 1);
+      expect(await store.endAbandonedRuns(T0 + 5000, { everything: true })).toBe(2);
+      expect(await store.getRun(running)).toMatchObject({ status: 'error', completedAt: T0 + 5000, durationMs: 5000 });
+      expect((await store.getRun(running))!.output).toMatch(/service stopped during the run/);
+      expect((await store.getRun(queued))!.status).toBe('error');
+    });
+
+    it('cancels queued runs at once and flags running ones', async () => {
+      const a = await agent();
+      const [r1, r2] = [randomUUID(), randomUUID()];
+      await store.enqueueManualRun(a.id, r1, T0);
+      await store.claimQueuedRun('x', T0, T0 + 30_000);
+      await store.enqueueManualRun(a.id, r2, T0 + 1);
+      const result = await store.requestCancel(a.id, T0 + 2);
+      expect(result).toEqual({ cancelledQueued: [r2], runningIds: [r1] });
+      expect(await store.getRun(r2)).toMatchObject({ status: 'cancelled', completedAt: T0 + 2 });
+      expect(await store.requestCancel(a.id, T0 + 3)).toEqual({ cancelledQueued: [], runningIds: [r1] });
+    });
+
+    it('lists runs newest first, with limit and period', async () => {
+      const a = await agent();
+      for (let i = 0; i < 5; i++) await finishedRun(a.id, 'success', T0 - i * DAY, 0.01, 10);
+      const all = await store.listRuns(a.id, { limit: 100, since: null });
+      expect(all.map((r) => r.startedAt)).toEqual([0, 1, 2, 3, 4].map((i) => T0 - i * DAY));
+      expect(await store.listRuns(a.id, { limit: 2, since: null })).toHaveLength(2);
+      expect(await store.listRuns(a.id, { limit: 100, since: T0 - 2 * DAY })).toHaveLength(3);
+    });
+
+    it('deletes an agent with all its runs', async () => {
+      const a = await agent();
+      await finishedRun(a.id, 'success', T0, 0.01, 10);
+      expect(await store.deleteAgent(a.id)).toEqual({ id: a.id, name: 'A' });
+      expect(await store.getAgent(a.id)).toBeNull();
+      expect(await store.listRuns(a.id, { limit: 10, since: null })).toEqual([]);
+      expect(await store.deleteAgent(a.id)).toBeNull();
+    });
+
+    it('aggregates stats per day in SQL', async () => {
+      const a = await agent('a');
+      const b = await agent('b');
+      await finishedRun(a.id, 'success', T0 - DAY, 0.1, 1000);
+      await finishedRun(a.id, 'error', T0, 0.2, 3000);
+      await finishedRun(b.id, 'success', T0, 0.3, 2000);
+      await finishedRun(b.id, 'success', T0 - 10 * DAY, 5, 2000);
+      const now = T0 + 3600_000;
+      const stats = await store.agentStats(a.id, now - 7 * DAY, now);
+      expect(stats).toMatchObject({ totalRuns: 2, successRate: 50, avgDurationMs: 2000, totalCostUsd: 0.3, lastRunAt: T0 });
+      expect(stats.dailyRuns).toHaveLength(8);
+      expect(stats.dailyRuns.at(-1)).toEqual({ date: '2026-01-05', success: 0, error: 1, total: 1, costUsd: 0.2 });
+      expect(stats.dailyRuns.at(-2)).toEqual({ date: '2026-01-04', success: 1, error: 0, total: 1, costUsd: 0.1 });
+      const global = await store.globalStats(now - 7 * DAY, now);
+      expect(global).toMatchObject({ totalAgents: 2, activeAgents: 2, runsInPeriod: 3, successRate: 67, totalCostUsd: 0.6, runningAgentIds: [] });
+    });
+
+    it('names the agents with a run executing', async () => {
+      const a = await agent('a');
+      await store.enqueueManualRun(a.id, randomUUID(), T0);
+      expect((await store.globalStats(T0 - DAY, T0)).runningAgentIds).toEqual([]);
+      await store.claimQueuedRun('x', T0, T0 + 1000);
+      expect((await store.globalStats(T0 - DAY, T0)).runningAgentIds).toEqual([a.id]);
+    });
+
+    it('stores users and tokens; revoked tokens stop authenticating', async () => {
+      const user = await store.createUser({ name: 'alice', role: 'member' }, T0);
+      await expect(store.createUser({ name: 'alice', role: 'viewer' }, T0)).rejects.toThrow(/already exists/);
+      const token = await store.createToken({ userId: user.id, label: 'laptop', tokenHash: 'ab'.repeat(32), prefix: 'cat_abc' }, T0);
+      expect((await store.findTokenHolder('ab'.repeat(32)))!.user).toMatchObject({ name: 'alice', role: 'member' });
+      await store.touchToken(token.id, T0 + 5);
+      expect((await store.listTokens())[0]).toMatchObject({ label: 'laptop', lastUsedAt: T0 + 5, userName: 'alice' });
+      expect(await store.revokeToken(token.id, T0 + 6)).toBe(true);
+      expect(await store.revokeToken(token.id, T0 + 7)).toBe(false);
+      expect(await store.findTokenHolder('ab'.repeat(32))).toBeNull();
+    });
+  });
+}

@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'dist/cli.js');
+
+export interface ServerProcess {
+  url: string;
+  token: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
+  request(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** SIGTERM, then wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, then wait for exit. */
+  kill(): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  env?: Record<string, string>;
+  /** Reuse a data dir (restart after a crash). */
+  dataDir?: string;
+  token?: string;
+}
+
+/**
+ * Starts the built server (`node dist/cli.js serve`) as a child process on a random port, with a
+ * known admin token, and waits until it serves.
+ */
+export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-e2e-'));
+  const token = options.token ?? `e2e-${randomBytes(24).toString('hex')}`;
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      CRON_AGENTS_DATA_DIR: dataDir,
+      CRON_AGENTS_ADMIN_TOKEN: token,
+      LOG_LEVEL: 'info',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 30_000);
+    const onData = () => {
+      const match = /"url":"(http:\/\/[^"]+)"[^\n]*cron-agents is serving/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before serving:\n${output}`));
+    });
+  });
+
+  const request = async (method: string, urlPath: string, body?: unknown) => {
+    const response = await fetch(url + urlPath, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+
+  return {
+    url,
+    token,
+    dataDir,
+    child,
+    output: () => output,
+    request,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls `probe` every 100 ms until it returns a value other than undefined, or throws after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** PIDs of processes whose command line or working directory mentions `marker`. */
+export function processesMatching(marker: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      let cwd = '';
+      try {
+        cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+      } catch {
+        // a process that just exited
+      }
+      if (cmdline.includes(marker) || cwd.includes(marker)) pids.push(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return pids;
+}
