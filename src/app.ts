@@ -12,6 +12,10 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
+function hasModelCredentials(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN);
+}
+
 /** What a test or benchmark may swap; production passes none of these. */
 export interface AppParts {
   clock?: Clock;
@@ -100,6 +104,9 @@ export class App {
     const recovered = await store.endAbandonedRuns(this.clock.now(), { everything: true });
     if (recovered > 0) logger.warn({ runs: recovered }, 'ended runs left active by a process that stopped');
     await bootstrapAdmin({ store, clock: this.clock, logger, print: this.print }, config.adminToken);
+    if (config.runnerEnabled && !hasModelCredentials(process.env)) {
+      logger.warn('no ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN / CLAUDE_CODE_OAUTH_TOKEN) in the environment: runs will end as errors ("Not logged in")');
+    }
     await this.server.listen({ port: config.port, host: config.host });
     this.scheduler.start();
     this.executor?.start();

@@ -142,6 +142,8 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`cron-agents: cannot listen: ${(error as Error).message}`);
     process.exit(1);
   }
-  console.error('cron-agents: failed:', error);
+  // One line by default; the stack only when asked for.
+  console.error(`cron-agents: ${error instanceof Error ? error.message : String(error)}`);
+  if (process.env.LOG_LEVEL === 'debug' && error instanceof Error) console.error(error.stack);
   process.exit(1);
 });

@@ -1,8 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { LIMITS } from '../defaults.js';
+import { adminRoutes } from './admin-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuth } from './auth.js';
@@ -21,15 +22,18 @@ function makeAjv(coerceTypes: boolean): Ajv {
 }
 
 export interface ServerOptions {
-  logger?: FastifyServerOptions['logger'] | false;
+  /** The service's pino logger; none means a silent server. */
+  logger?: FastifyBaseLogger;
 }
 
 /** Builds the HTTP server: schemas, auth, errors, the OpenAPI document and every route. */
 export async function buildServer(deps: ApiDeps & { health: () => Promise<void> }, options: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Fastify 5 takes a ready logger only as `loggerInstance`.
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: LIMITS.bodyBytes,
-    disableRequestLogging: true,
+    // A line per request would drown the run logs; failed requests are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
   });
   const bodyAjv = makeAjv(false);
@@ -63,5 +67,6 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
   });
 
   agentRoutes(app, deps);
+  adminRoutes(app, deps);
   return app;
 }

@@ -68,23 +68,27 @@ export class Scheduler {
   }
 
   private async loop(): Promise<void> {
+    let failed: boolean;
     do {
       this.passAgain = false;
+      failed = false;
       try {
         await this.pass();
       } catch (error) {
+        failed = true;
         this.options.logger.error({ err: error }, 'scheduler pass failed; retrying at the next poll');
       }
     } while (this.passAgain && this.running);
-    await this.arm();
+    await this.arm(failed);
   }
 
-  private async arm(): Promise<void> {
+  /** After a failed pass the overdue agents are still due: wait a full poll, not 1 ms, before retrying. */
+  private async arm(afterFailure = false): Promise<void> {
     if (!this.running) return;
     const { clock, store, pollMs, logger } = this.options;
     let delay = pollMs;
     try {
-      const earliest = await store.earliestFireAt();
+      const earliest = afterFailure ? null : await store.earliestFireAt();
       if (earliest !== null) delay = Math.min(pollMs, Math.max(1, earliest - clock.now()));
     } catch (error) {
       logger.error({ err: error }, 'scheduler could not read the next fire time');
@@ -104,7 +108,8 @@ export class Scheduler {
       const now = this.options.clock.now();
       const due = await this.options.store.findDueAgents(now, BATCH);
       for (const agent of due) {
-        const result = await this.claim(agent, now);
+        // Each claim reads the clock anew: lateness and queuedAt are those of the claim itself.
+        const result = await this.claim(agent, this.options.clock.now());
         if (result === 'fired') report.fired++;
         else if (result === 'lost') report.lost++;
         else report.skipped++;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { openPostgresStore } from './postgres/open-postgres-store.js';
 import { openSqliteStore } from './sqlite/open-sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -8,8 +9,6 @@ export const SQLITE_FILE = 'cron-agents.sqlite';
 
 /** Opens the store the configuration names: PostgreSQL for a DATABASE_URL, else SQLite in the data dir. */
 export async function openStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): Promise<Store> {
-  if (config.databaseUrl) {
-    throw new Error('PostgreSQL is not supported yet: unset DATABASE_URL to use the embedded SQLite database');
-  }
+  if (config.databaseUrl) return openPostgresStore(config.databaseUrl);
   return openSqliteStore(path.join(config.dataDir, SQLITE_FILE));
 }

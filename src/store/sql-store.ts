@@ -292,8 +292,8 @@ export class SqlStore implements Store {
               sql.val(claim.agentId).as('agent_id'),
               sql.val('queued').as('status'),
               sql.val('schedule').as('trigger'),
-              sql.val(claim.slot).as('scheduled_for'),
-              sql.val(claim.now).as('queued_at'),
+              bigint(claim.slot).as('scheduled_for'),
+              bigint(claim.now).as('queued_at'),
             ])
             .where(({ not, exists, selectFrom }) =>
               not(
@@ -340,7 +340,7 @@ export class SqlStore implements Store {
             'agents.id as agent_id',
             sql.val('queued').as('status'),
             sql.val('manual').as('trigger'),
-            sql.val(now).as('queued_at'),
+            bigint(now).as('queued_at'),
           ])
           .where('agents.id', '=', agentId),
       )
@@ -559,6 +559,11 @@ export class SqlStore implements Store {
       dailyRuns: totals.dailyRuns,
     };
   }
+}
+
+/** A parameter typed for a BIGINT column (PostgreSQL types untyped SELECT parameters as text). */
+function bigint(value: number) {
+  return sql<number>`cast(${value} as bigint)`;
 }
 
 function agentColumns(fields: AgentFields) {

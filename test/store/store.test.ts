@@ -111,7 +111,7 @@ for (const dialect of dialectsUnderTest()) {
       const b = await agent('b');
       const [r1, r2] = [randomUUID(), randomUUID()];
       await store.enqueueManualRun(a.id, r1, T0);
-      await store.enqueueManualRun(b.id, r2, T0);
+      await store.enqueueManualRun(b.id, r2, T0 + 1);
       await store.claimQueuedRun('live', T0, T0 + 30_000);
       await store.claimQueuedRun('dead', T0, T0 + 30_000);
       await store.requestCancel(a.id, T0 + 1);

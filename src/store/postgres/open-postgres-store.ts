@@ -1,0 +1,53 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from '../database.js';
+import { SqlStore } from '../sql-store.js';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** BIGINT and NUMERIC (sums) come back as numbers: every instant and count fits in a double. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** Any number, so long as every instance uses the same: it serialises migrations. */
+const MIGRATION_LOCK_KEY = 4_711_015_001;
+
+export interface PostgresStoreOptions {
+  /** Pool size for this instance. */
+  maxConnections?: number;
+  /** Schema to work in (tests give each store its own); default: the server's search_path. */
+  schema?: string;
+}
+
+/** Opens the store on PostgreSQL (a `postgres://` URL). */
+export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): SqlStore {
+  if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  });
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new SqlStore(db, {
+    name: 'postgres',
+    skipLocked: true,
+    // Instances that start together would otherwise race to create the migration tables.
+    withMigrationLock: async (kysely, body) =>
+      kysely.connection().execute(async (connection) => {
+        await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(connection);
+        try {
+          return await body();
+        } finally {
+          await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(connection);
+        }
+      }),
+  });
+}
