@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
@@ -11,6 +12,24 @@ import { SdkAgentRunner } from './runner/sdk-agent-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
+
+/**
+ * What the service sets for `claude` unless the operator set it: its configuration and scratch
+ * files stay in the data dir (not in ~/.claude and /tmp), and it makes no calls beyond the model
+ * API (no telemetry, no update checks).
+ */
+function claudeEnv(config: Readonly<Config>): Record<string, string> {
+  const env: Record<string, string> = {};
+  fs.mkdirSync(path.join(config.dataDir, 'claude', 'config'), { recursive: true });
+  fs.mkdirSync(path.join(config.dataDir, 'claude', 'tmp'), { recursive: true });
+  const defaults: Record<string, string> = {
+    CLAUDE_CONFIG_DIR: path.join(config.dataDir, 'claude', 'config'),
+    CLAUDE_CODE_TMPDIR: path.join(config.dataDir, 'claude', 'tmp'),
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  };
+  for (const [name, value] of Object.entries(defaults)) if (process.env[name] === undefined) env[name] = value;
+  return env;
+}
 
 function hasModelCredentials(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN);
@@ -44,6 +63,7 @@ export class App {
     server: FastifyInstance,
     private readonly clock: Clock,
     private readonly print: (text: string) => void,
+    private readonly runner: AgentRunner | null,
   ) {
     this.server = server;
   }
@@ -53,10 +73,11 @@ export class App {
     const clock = parts.clock ?? systemClock;
     const store = parts.store ?? (await openStore(config));
     let executor: RunExecutor | null = null;
-    if (config.runnerEnabled) {
+    const runner = config.runnerEnabled ? (parts.runner ?? new SdkAgentRunner({ logger, env: claudeEnv(config) })) : null;
+    if (runner) {
       executor = new RunExecutor({
         store,
-        runner: parts.runner ?? new SdkAgentRunner({ logger }),
+        runner,
         clock,
         logger,
         instanceId: config.instanceId,
@@ -80,7 +101,8 @@ export class App {
       { store, clock, scheduler, executor, health: () => store.ping() },
       { logger: logger },
     );
-    return new App(config, store, scheduler, executor, logger, server, clock, parts.print ?? ((text) => process.stdout.write(`${text}\n`)));
+    const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
+    return new App(config, store, scheduler, executor, logger, server, clock, print, runner);
   }
 
   /** The address the server listens on, once started. */
@@ -102,7 +124,11 @@ export class App {
     await store.migrate();
     // The embedded database has one process: whatever it finds active, a dead process left.
     const recovered = await store.endAbandonedRuns(this.clock.now(), { everything: true });
-    if (recovered > 0) logger.warn({ runs: recovered }, 'ended runs left active by a process that stopped');
+    if (recovered.length > 0) {
+      logger.warn({ runIds: recovered }, 'ended runs left active by a process that stopped');
+      const stopped = await this.runner?.stopAbandoned?.(recovered);
+      if (stopped) logger.warn({ processes: stopped }, 'stopped processes those runs left behind');
+    }
     await bootstrapAdmin({ store, clock: this.clock, logger, print: this.print }, config.adminToken);
     if (config.runnerEnabled && !hasModelCredentials(process.env)) {
       logger.warn('no ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN / CLAUDE_CODE_OAUTH_TOKEN) in the environment: runs will end as errors ("Not logged in")');

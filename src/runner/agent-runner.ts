@@ -23,4 +23,9 @@ export interface AgentRunRequest {
  */
 export interface AgentRunner {
   run(request: AgentRunRequest): Promise<RunOutcome>;
+  /**
+   * Stops whatever is left on this machine of runs whose executor died (their `claude`
+   * processes outlive a kill -9 of the service). Best effort; returns how many processes it stopped.
+   */
+  stopAbandoned?(runIds: readonly string[]): Promise<number>;
 }

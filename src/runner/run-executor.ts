@@ -237,7 +237,10 @@ export class RunExecutor {
         await store.recordUsage(run.runId, instanceId, run.usage);
       }
       const reaped = await store.endAbandonedRuns(clock.now(), { everything: false });
-      if (reaped > 0) logger.warn({ runs: reaped }, 'ended runs whose executor stopped renewing its lease');
+      if (reaped.length > 0) {
+        logger.warn({ runIds: reaped }, 'ended runs whose executor stopped renewing its lease');
+        await this.options.runner.stopAbandoned?.(reaped);
+      }
     } catch (error) {
       logger.error({ err: error }, 'heartbeat failed; retrying');
     }

@@ -440,7 +440,7 @@ export class SqlStore implements Store {
     });
   }
 
-  async endAbandonedRuns(now: number, options: { everything: boolean }): Promise<number> {
+  async endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]> {
     let running = this.db
       .updateTable('runs')
       .set((eb) => ({
@@ -455,8 +455,7 @@ export class SqlStore implements Store {
       .where('status', 'in', ['queued', 'running'])
       .where('status', '=', 'running');
     if (!options.everything) running = running.where('lease_expires_at', '<', now);
-    const ended = await running.executeTakeFirst();
-    let count = Number(ended.numUpdatedRows);
+    const ended = (await running.returning('id').execute()).map((r) => r.id);
     if (options.everything) {
       const queued = await this.db
         .updateTable('runs')
@@ -468,10 +467,11 @@ export class SqlStore implements Store {
         })
         .where('status', 'in', ['queued', 'running'])
         .where('status', '=', 'queued')
-        .executeTakeFirst();
-      count += Number(queued.numUpdatedRows);
+        .returning('id')
+        .execute();
+      ended.push(...queued.map((r) => r.id));
     }
-    return count;
+    return ended;
   }
 
   async getRun(id: string): Promise<Run | null> {

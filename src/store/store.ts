@@ -128,8 +128,9 @@ export interface Store {
   /**
    * Ends as error the runs no executor will finish: with `everything`, all active runs (the
    * embedded single-process case at start-up); otherwise running runs whose lease has expired.
+   * Returns the ids of the runs it ended.
    */
-  endAbandonedRuns(now: number, options: { everything: boolean }): Promise<number>;
+  endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]>;
   getRun(id: string): Promise<Run | null>;
   listRuns(agentId: string, query: RunQuery): Promise<Run[]>;
 
