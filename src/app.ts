@@ -7,6 +7,7 @@ import { bootstrapAdmin } from './bootstrap-admin.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { AgentRunner } from './runner/agent-runner.js';
+import { LeaseReaper } from './runner/lease-reaper.js';
 import { RunExecutor } from './runner/run-executor.js';
 import { SdkAgentRunner } from './runner/sdk-agent-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -66,7 +67,10 @@ export class App {
     private readonly runner: AgentRunner | null,
   ) {
     this.server = server;
+    this.reaper = new LeaseReaper({ store, clock, logger, intervalMs: config.heartbeatMs, runner });
   }
+
+  private readonly reaper: LeaseReaper;
 
   static async create(config: Readonly<Config>, parts: AppParts = {}): Promise<App> {
     const logger = parts.logger ?? pino({ level: config.logLevel });
@@ -123,7 +127,9 @@ export class App {
     const { store, logger, config } = this;
     await store.migrate();
     // The embedded database has one process: whatever it finds active, a dead process left.
-    const recovered = await store.endAbandonedRuns(this.clock.now(), { everything: true });
+    // SQLite belongs to this one process: whatever it finds active, a dead process left. On a
+    // shared PostgreSQL database other live instances own their runs: only expired leases end.
+    const recovered = await store.endAbandonedRuns(this.clock.now(), { everything: store.dialect === 'sqlite' });
     if (recovered.length > 0) {
       logger.warn({ runIds: recovered }, 'ended runs left active by a process that stopped');
       const stopped = await this.runner?.stopAbandoned?.(recovered);
@@ -136,7 +142,11 @@ export class App {
     await this.server.listen({ port: config.port, host: config.host });
     this.scheduler.start();
     this.executor?.start();
-    logger.info({ url: this.url, runner: config.runnerEnabled, maxConcurrentRuns: config.maxConcurrentRuns }, 'cron-agents is serving');
+    this.reaper.start();
+    logger.info(
+      { url: this.url, instanceId: config.instanceId, database: store.dialect, runner: config.runnerEnabled, maxConcurrentRuns: config.maxConcurrentRuns },
+      'cron-agents is serving',
+    );
   }
 
   /**
@@ -151,6 +161,7 @@ export class App {
   private async doStop(): Promise<void> {
     await this.started?.catch(() => {});
     await this.scheduler.stop();
+    await this.reaper.stop();
     await this.executor?.stop(this.config.shutdownGraceMs);
     await this.server.close();
     await this.store.close();

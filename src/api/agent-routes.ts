@@ -31,6 +31,15 @@ export function agentRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store, clock } = deps;
 
+  /** Runs executing on other instances hear of the cancel at once (their heartbeat is the fallback). */
+  const notifyOthers = async (runIds: string[]) => {
+    try {
+      await store.notifyCancel(runIds);
+    } catch (error) {
+      app.log.warn({ err: error }, 'could not notify other instances of a cancel; their heartbeat will');
+    }
+  };
+
   const requireAgent = async (id: string) => {
     const agent = await store.getAgent(id);
     if (!agent) throw new NotFoundError(`agent ${id} not found`);
@@ -102,8 +111,9 @@ export function agentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const { id } = request.params;
       await requireAgent(id);
       // Stop what runs before the rows go, so no executor keeps spending on a deleted agent.
-      await store.requestCancel(id, clock.now());
+      const { runningIds } = await store.requestCancel(id, clock.now());
       deps.executor?.cancelAgentLocal(id);
+      await notifyOthers(runningIds);
       const deleted = await store.deleteAgent(id);
       if (!deleted) throw new NotFoundError(`agent ${id} not found`);
       deps.scheduler.wake();
@@ -148,6 +158,7 @@ export function agentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       await requireAgent(id);
       const result = await store.requestCancel(id, clock.now());
       deps.executor?.cancelLocal(result.runningIds);
+      await notifyOthers(result.runningIds);
       const count = result.cancelledQueued.length + result.runningIds.length;
       if (count === 0) throw new NotFoundError(`agent ${id} has no running executions`);
       request.log.info({ agentId: id, count }, 'runs cancelled');

@@ -4,6 +4,7 @@ import { ForbiddenError, UnauthorizedError } from '../domain/errors.js';
 import { hashToken, sameHash } from '../domain/tokens.js';
 import type { Role, User } from '../domain/types.js';
 import type { Store } from '../store/store.js';
+import { authenticateSession, sessionCookie } from './session-auth.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -15,6 +16,11 @@ declare module 'fastify' {
     role?: Role;
     /** The route needs no authentication (health, OpenAPI document). */
     public?: boolean;
+    /**
+     * The dashboard's catch-all route (SPA fallback): it matches any path, so auth decides on
+     * the raw URL, as for a request that matched no route.
+     */
+    fallback?: boolean;
   }
 }
 
@@ -30,25 +36,40 @@ function bearer(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
-/** Requires a valid bearer token on every /api route but the public ones, and checks roles. */
+async function userOfBearer(request: FastifyRequest, deps: { store: Store; clock: Clock }): Promise<User> {
+  const token = bearer(request);
+  if (!token) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>"');
+  const hash = hashToken(token);
+  const holder = await deps.store.findTokenHolder(hash);
+  if (!holder || !sameHash(holder.tokenHash, hash)) throw new UnauthorizedError('invalid or revoked token');
+  const now = deps.clock.now();
+  if (holder.lastUsedAt === null || now - holder.lastUsedAt >= TOUCH_INTERVAL_MS) {
+    deps.store.touchToken(holder.tokenId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record token use'));
+  }
+  return holder.user;
+}
+
+/**
+ * Requires a valid bearer token, or else a dashboard session cookie (with its CSRF token on
+ * writes), on every /api route but the public ones, and checks roles. An Authorization header
+ * always wins: API clients are authenticated exactly as before sessions existed.
+ */
 export function installAuth(app: FastifyInstance, deps: { store: Store; clock: Clock }): void {
   app.decorateRequest('user', null);
+  app.decorateRequest('session', null);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
-    if (config?.public || !request.url.startsWith('/api')) return;
-    const token = bearer(request);
-    if (!token) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>"');
-    const hash = hashToken(token);
-    const holder = await deps.store.findTokenHolder(hash);
-    if (!holder || !sameHash(holder.tokenHash, hash)) throw new UnauthorizedError('invalid or revoked token');
-    const now = deps.clock.now();
-    if (holder.lastUsedAt === null || now - holder.lastUsedAt >= TOUCH_INTERVAL_MS) {
-      deps.store.touchToken(holder.tokenId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record token use'));
-    }
-    request.user = holder.user;
+    // Decide on the route that matched, not the raw URL: the router decodes the path, so
+    // `/%61pi/agents` reaches `/api/agents` although its raw URL does not start with `/api`.
+    // Only when no route matched (a 404) is the raw URL all there is.
+    const path = config?.fallback ? request.url : (request.routeOptions.url ?? request.url);
+    if (config?.public || !path.startsWith('/api')) return;
+    const cookie = request.headers.authorization === undefined ? sessionCookie(request) : null;
+    const user = cookie !== null ? await authenticateSession(request, cookie, deps) : await userOfBearer(request, deps);
+    request.user = user;
     const needed: Role = config?.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'member');
-    if (RANK[holder.user.role] < RANK[needed]) {
-      throw new ForbiddenError(`the ${holder.user.role} role may not do this (needs ${needed})`);
+    if (RANK[user.role] < RANK[needed]) {
+      throw new ForbiddenError(`the ${user.role} role may not do this (needs ${needed})`);
     }
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, type FieldProblem } from '../domain/errors.js';
 
 const STATUS_BY_CODE: Record<string, number> = {
@@ -81,4 +81,15 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] } });
   });
+}
+
+/**
+ * Errors the router raises before any route (and so before the error handler) runs: a malformed
+ * URL (400) or a path parameter over the router's length limit (414). Fastify's own bodies for
+ * these do not have the API's error shape, so they are answered here.
+ */
+export function frameworkErrorReply(error: FastifyError, _request: unknown, reply: FastifyReply): void {
+  const status = error.statusCode ?? 400;
+  const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'uri_too_long' : error.code === 'FST_ERR_BAD_URL' ? 'bad_url' : 'bad_request';
+  void reply.status(status).send({ error: { code, message: error.message, details: [] } });
 }

@@ -46,6 +46,7 @@ export function presentRun(run: Run): RunJson {
     startedAt: isoOrNull(run.startedAt),
     completedAt: isoOrNull(run.completedAt),
     durationMs: run.durationMs,
+    executorId: run.executorId,
   };
 }
 

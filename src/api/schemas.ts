@@ -133,6 +133,7 @@ export const RunJson = Type.Object(
     startedAt: NullableInstant,
     completedAt: NullableInstant,
     durationMs: Type.Union([Type.Integer(), Type.Null()]),
+    executorId: Type.Union([Type.String(), Type.Null()], { description: 'The service instance that executed the run' }),
   },
   { $id: 'Run' },
 );

@@ -7,7 +7,7 @@ import { adminRoutes } from './admin-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuth } from './auth.js';
-import { installErrorHandler } from './error-handler.js';
+import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -35,6 +35,15 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
     // A line per request would drown the run logs; failed requests are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorReply,
+  });
+  // Many clients send `Content-Type: application/json` on every request, bodiless ones too
+  // (POST /run, POST /cancel, DELETE): an empty body is "no body", not invalid JSON.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text === '') done(null, undefined);
+    else jsonParser(request, text, done);
   });
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);

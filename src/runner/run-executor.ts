@@ -55,6 +55,7 @@ export class RunExecutor {
   private heartbeatTimer: TimerHandle | null = null;
   private pollTimer: TimerHandle | null = null;
   private heartbeatInFlight: Promise<void> | null = null;
+  private unsubscribeCancels: Promise<() => Promise<void>> | null = null;
 
   constructor(private readonly options: RunExecutorOptions) {}
 
@@ -66,6 +67,11 @@ export class RunExecutor {
     if (this.started) return;
     this.started = true;
     this.accepting = true;
+    // Cancels asked on other instances arrive at once; the heartbeat catches any that do not.
+    this.unsubscribeCancels = this.options.store.onCancel((runIds) => this.cancelLocal(runIds)).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'cancel notifications unavailable; cancels arrive with the heartbeat');
+      return async () => {};
+    });
     this.scheduleHeartbeat();
     this.schedulePoll();
     this.wake();
@@ -126,6 +132,9 @@ export class RunExecutor {
     if (this.heartbeatTimer) clock.clearTimer(this.heartbeatTimer);
     this.heartbeatTimer = null;
     await this.heartbeatInFlight;
+    const unsubscribe = await this.unsubscribeCancels;
+    this.unsubscribeCancels = null;
+    await unsubscribe?.();
     this.started = false;
   }
 
@@ -217,7 +226,7 @@ export class RunExecutor {
     }, pollMs);
   }
 
-  /** Renews leases, picks up cancel requests made elsewhere, saves usage, and reaps expired leases. */
+  /** Renews leases, picks up cancel requests made elsewhere (the fallback to notifications), and saves usage. */
   private async heartbeat(): Promise<void> {
     const { store, clock, logger, instanceId, leaseMs } = this.options;
     try {
@@ -235,11 +244,6 @@ export class RunExecutor {
         if (!run.usageDirty) continue;
         run.usageDirty = false;
         await store.recordUsage(run.runId, instanceId, run.usage);
-      }
-      const reaped = await store.endAbandonedRuns(clock.now(), { everything: false });
-      if (reaped.length > 0) {
-        logger.warn({ runIds: reaped }, 'ended runs whose executor stopped renewing its lease');
-        await this.options.runner.stopAbandoned?.(reaped);
       }
     } catch (error) {
       logger.error({ err: error }, 'heartbeat failed; retrying');

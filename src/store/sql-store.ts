@@ -16,6 +16,8 @@ import type {
 } from '../domain/types.js';
 import type { Database } from './database.js';
 import { migrationProvider } from './migrations/index.js';
+import type { SessionTables } from './session-tables.js';
+import type { SessionHolder, UserCredentials } from './store.js';
 import { num, numOrNull, toAgent, toRun, toTokenInfo, toUser, type AgentRow } from './rows.js';
 import type {
   AgentUpdate,
@@ -39,6 +41,14 @@ export interface DialectTraits {
   withMigrationLock?: <T>(db: Kysely<Database>, body: () => Promise<T>) => Promise<T>;
   /** Closes what the dialect opened besides the Kysely instance. */
   onClose?: () => Promise<void>;
+  /** Cross-instance cancel signals; absent where one process owns the database. */
+  cancelChannel?: CancelChannel;
+}
+
+/** Carries "stop these runs" from the instance that was asked to the one executing them. */
+export interface CancelChannel {
+  publish(runIds: string[]): Promise<void>;
+  subscribe(listener: (runIds: string[]) => void): Promise<() => Promise<void>>;
 }
 
 const DAY_MS = 86_400_000;
@@ -70,6 +80,18 @@ export class SqlStore implements Store {
       }
     };
     await (this.traits.withMigrationLock ? this.traits.withMigrationLock(this.db, run) : run());
+  }
+
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.traits.name;
+  }
+
+  async notifyCancel(runIds: string[]): Promise<void> {
+    if (runIds.length > 0) await this.traits.cancelChannel?.publish(runIds);
+  }
+
+  async onCancel(listener: (runIds: string[]) => void): Promise<() => Promise<void>> {
+    return this.traits.cancelChannel ? this.traits.cancelChannel.subscribe(listener) : async () => {};
   }
 
   async ping(): Promise<void> {
@@ -197,7 +219,12 @@ export class SqlStore implements Store {
   }
 
   async listAgents(): Promise<Agent[]> {
-    const rows = await this.agentQuery().orderBy('a.name').orderBy('a.id').execute();
+    // Alphabetical as people read it: case does not split the list ("alpha" before "Zed").
+    const rows = await this.agentQuery()
+      .orderBy(sql`lower(a.name)`)
+      .orderBy('a.name')
+      .orderBy('a.id')
+      .execute();
     return rows.map((row) => toAgent(row as AgentRow));
   }
 
@@ -558,6 +585,103 @@ export class SqlStore implements Store {
       runningAgentIds: running.map((r) => r.agent_id),
       dailyRuns: totals.dailyRuns,
     };
+  }
+
+  // ---------------------------------------------------------------- Dashboard sessions and sign-in
+
+  private sessionTablesDb: Kysely<Database & SessionTables> | null = null;
+
+  /** The same database, typed with the tables of migration 0002. */
+  private get sdb(): Kysely<Database & SessionTables> {
+    this.sessionTablesDb ??= this.db.withTables<SessionTables>();
+    return this.sessionTablesDb;
+  }
+
+  async findUserCredentials(name: string): Promise<UserCredentials | null> {
+    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? { user: toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  async setUserPassword(userId: string, passwordHash: string | null): Promise<boolean> {
+    return this.sdb.transaction().execute(async (trx) => {
+      const updated = await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) return false;
+      // A new password signs the user out everywhere: whoever knew the old one loses access.
+      await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      return true;
+    });
+  }
+
+  async createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void> {
+    await this.sdb
+      .insertInto('sessions')
+      .values({ id_hash: session.idHash, user_id: session.userId, created_at: now, last_seen_at: now, expires_at: session.expiresAt })
+      .execute();
+  }
+
+  async findSession(idHash: string, now: number): Promise<SessionHolder | null> {
+    const row = await this.sdb
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select(['s.id_hash', 's.created_at as session_created_at', 's.last_seen_at', 's.expires_at', 'u.id', 'u.name', 'u.role', 'u.created_at'])
+      .where('s.id_hash', '=', idHash)
+      .where('s.expires_at', '>', now)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      idHash: row.id_hash,
+      user: { id: row.id, name: row.name, role: row.role as Role, createdAt: num(row.created_at) },
+      createdAt: num(row.session_created_at),
+      lastSeenAt: num(row.last_seen_at),
+      expiresAt: num(row.expires_at),
+    };
+  }
+
+  async touchSession(idHash: string, now: number, expiresAt: number): Promise<void> {
+    await this.sdb.updateTable('sessions').set({ last_seen_at: now, expires_at: expiresAt }).where('id_hash', '=', idHash).execute();
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    const result = await this.sdb.deleteFrom('sessions').where('id_hash', '=', idHash).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    const result = await this.sdb.deleteFrom('sessions').where('expires_at', '<=', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void> {
+    await this.sdb.transaction().execute(async (trx) => {
+      await trx.deleteFrom('sign_in_failures').where('failed_at', '<', forgetBefore).execute();
+      if (subjects.length === 0) return;
+      await trx
+        .insertInto('sign_in_failures')
+        .values(subjects.map((subject) => ({ id: randomUUID(), subject, failed_at: now })))
+        .execute();
+    });
+  }
+
+  async signInFailures(subjects: string[], since: number): Promise<Map<string, number[]>> {
+    const failures = new Map<string, number[]>();
+    if (subjects.length === 0) return failures;
+    const rows = await this.sdb
+      .selectFrom('sign_in_failures')
+      .select(['subject', 'failed_at'])
+      .where('subject', 'in', subjects)
+      .where('failed_at', '>=', since)
+      .orderBy('failed_at')
+      .execute();
+    for (const row of rows) {
+      const times = failures.get(row.subject) ?? [];
+      times.push(num(row.failed_at));
+      failures.set(row.subject, times);
+    }
+    return failures;
+  }
+
+  async clearSignInFailures(subject: string): Promise<void> {
+    await this.sdb.deleteFrom('sign_in_failures').where('subject', '=', subject).execute();
   }
 }
 

@@ -82,10 +82,18 @@ export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt:
  * several service instances can share one database.
  */
 export interface Store {
+  /** 'sqlite' belongs to one process; 'postgres' may be shared by several instances. */
+  readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   /** Cheap round trip for the health check. */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  // Signals between instances
+  /** Asks whichever instance executes these runs to stop them now (the heartbeat is the fallback). */
+  notifyCancel(runIds: string[]): Promise<void>;
+  /** Calls `listener` with the run ids any instance asked to stop; resolves to an unsubscribe. */
+  onCancel(listener: (runIds: string[]) => void): Promise<() => Promise<void>>;
 
   // Users and tokens
   createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User>;
@@ -137,4 +145,39 @@ export interface Store {
   // Stats
   agentStats(agentId: string, since: number, now: number): Promise<AgentStats>;
   globalStats(since: number, now: number): Promise<GlobalStats>;
+
+  // Dashboard sessions and sign-in
+  /** A user with the password hash sign-in checks (null hash: the user has no password). */
+  findUserCredentials(name: string): Promise<UserCredentials | null>;
+  /** Sets (or, with null, removes) a user's password and ends all their sessions; false for an unknown user. */
+  setUserPassword(userId: string, passwordHash: string | null): Promise<boolean>;
+  createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void>;
+  /** The session with this id hash and its user, unless it has expired. */
+  findSession(idHash: string, now: number): Promise<SessionHolder | null>;
+  /** Records use of a session and slides its expiry. */
+  touchSession(idHash: string, now: number, expiresAt: number): Promise<void>;
+  /** Ends a session (sign-out); false when there was none. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /** Removes expired sessions; returns how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
+  /** Records one failed sign-in under each subject, and forgets failures older than `forgetBefore`. */
+  recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void>;
+  /** Times of the failed sign-ins since `since`, per subject, oldest first (subjects without any are absent). */
+  signInFailures(subjects: string[], since: number): Promise<Map<string, number[]>>;
+  clearSignInFailures(subject: string): Promise<void>;
+}
+
+/** A user and their password hash, as sign-in needs it. */
+export interface UserCredentials {
+  user: User;
+  passwordHash: string | null;
+}
+
+/** A live dashboard session and its user. */
+export interface SessionHolder {
+  idHash: string;
+  user: User;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
 }

@@ -9,6 +9,8 @@ const CLI = path.join(ROOT, 'dist/cli.js');
 
 export interface ServerProcess {
   url: string;
+  /** The instance id it records as the executor of its runs. */
+  instanceId: string;
   token: string;
   dataDir: string;
   child: ChildProcess;
@@ -26,6 +28,8 @@ export interface ServerProcessOptions {
   /** Reuse a data dir (restart after a crash). */
   dataDir?: string;
   token?: string;
+  /** A script to run instead of `dist/cli.js serve` (e.g. a fixture with a fake runner). */
+  script?: string;
 }
 
 /**
@@ -36,7 +40,8 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-e2e-'));
   const token = options.token ?? `e2e-${randomBytes(24).toString('hex')}`;
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const args = options.script ? [options.script] : [CLI, 'serve'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -54,14 +59,14 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, instanceId } = await new Promise<{ url: string; instanceId: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in time:\n${output}`)), 30_000);
     const onData = () => {
-      const match = /"url":"(http:\/\/[^"]+)"[^\n]*cron-agents is serving/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
+      const line = output.split('\n').find((l) => l.includes('cron-agents is serving'));
+      if (!line) return;
+      const logged = JSON.parse(line) as { url: string; instanceId: string };
+      clearTimeout(timer);
+      resolve({ url: logged.url, instanceId: logged.instanceId });
     };
     child.stdout!.on('data', onData);
     void exited.then((code) => {
@@ -82,6 +87,7 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
 
   return {
     url,
+    instanceId,
     token,
     dataDir,
     child,

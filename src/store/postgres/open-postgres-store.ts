@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from '../database.js';
 import { SqlStore } from '../sql-store.js';
+import { pgCancelChannel } from './pg-cancel-channel.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -27,18 +28,19 @@ export interface PostgresStoreOptions {
 /** Opens the store on PostgreSQL (a `postgres://` URL). */
 export function openPostgresStore(url: string, options: PostgresStoreOptions = {}): SqlStore {
   if (options.schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.schema)) throw new Error(`invalid schema name ${options.schema}`);
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: url,
-    max: options.maxConnections ?? 10,
     types,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: options.maxConnections ?? 10 });
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return new SqlStore(db, {
     name: 'postgres',
     skipLocked: true,
+    cancelChannel: pgCancelChannel(db, connection),
     // Instances that start together would otherwise race to create the migration tables.
     withMigrationLock: async (kysely, body) =>
       kysely.connection().execute(async (connection) => {
