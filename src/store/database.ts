@@ -9,6 +9,16 @@ export interface Database {
   api_tokens: ApiTokensTable;
   agents: AgentsTable;
   runs: RunsTable;
+  run_totals_hourly: RunTotalsHourlyTable;
+}
+
+/** Finished runs of all agents per hour (epoch hours) and status. */
+export interface RunTotalsHourlyTable {
+  hour: number;
+  status: string;
+  runs: number;
+  cost_usd: number;
+  duration_ms: number;
 }
 
 export interface UsersTable {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator, sql, type Kysely, type Transaction } from 'kysely';
+import { Migrator, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeRuns, type DayStatusCount } from '../domain/stats.js';
 import type {
@@ -52,6 +52,14 @@ export interface CancelChannel {
 }
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The predicate of the partial index `runs_active_idx`, as a literal: a planner can only prove a
+ * query may use a partial index when the query repeats its predicate with the same constants
+ * (a bound parameter would hide them, and turn the queue lookup into a scan of every run).
+ */
+const ACTIVE = sql<boolean>`status in ('queued', 'running')`;
 
 function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
@@ -266,6 +274,7 @@ export class SqlStore implements Store {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('agents').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
       if (!row) return null;
+      await this.addToTotals(trx, sql<boolean>`agent_id = ${id}`, -1);
       // Runs go by cascade; deleting them first keeps the cascade off the hot path of big agents.
       await trx.deleteFrom('runs').where('agent_id', '=', id).execute();
       await trx.deleteFrom('agents').where('id', '=', id).execute();
@@ -328,7 +337,7 @@ export class SqlStore implements Store {
                   selectFrom('runs')
                     .select('id')
                     .where('agent_id', '=', claim.agentId)
-                    .where('status', 'in', ['queued', 'running']),
+                    .where(ACTIVE),
                 ),
               ),
             ),
@@ -381,7 +390,7 @@ export class SqlStore implements Store {
       let oldest = trx
         .selectFrom('runs')
         .select('id')
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .where('status', '=', 'queued')
         .orderBy('queued_at')
         .orderBy('id')
@@ -428,21 +437,25 @@ export class SqlStore implements Store {
   }
 
   async finishRun(runId: string, executorId: string, outcome: RunOutcome, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('runs')
-      .set((eb) => ({
-        status: outcome.status,
-        output: outcome.output,
-        ...usageColumns(outcome),
-        completed_at: now,
-        duration_ms: sql<number>`${now} - coalesce(${eb.ref('started_at')}, ${eb.ref('queued_at')})`,
-        lease_expires_at: null,
-      }))
-      .where('id', '=', runId)
-      .where('executor_id', '=', executorId)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('runs')
+        .set((eb) => ({
+          status: outcome.status,
+          output: outcome.output,
+          ...usageColumns(outcome),
+          completed_at: now,
+          duration_ms: sql<number>`${now} - coalesce(${eb.ref('started_at')}, ${eb.ref('queued_at')})`,
+          lease_expires_at: null,
+        }))
+        .where('id', '=', runId)
+        .where('executor_id', '=', executorId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await this.addToTotals(trx, sql<boolean>`id = ${runId}`, 1);
+      return true;
+    });
   }
 
   async requestCancel(agentId: string, now: number): Promise<CancelResult> {
@@ -451,15 +464,16 @@ export class SqlStore implements Store {
         .updateTable('runs')
         .set({ status: 'cancelled', output: 'Cancelled before it started', completed_at: now, duration_ms: 0 })
         .where('agent_id', '=', agentId)
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .where('status', '=', 'queued')
         .returning('id')
         .execute();
+      await this.addRunsToTotals(trx, queued.map((r) => r.id));
       const running = await trx
         .updateTable('runs')
         .set({ cancel_requested: 1 })
         .where('agent_id', '=', agentId)
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .where('status', '=', 'running')
         .returning('id')
         .execute();
@@ -468,7 +482,11 @@ export class SqlStore implements Store {
   }
 
   async endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]> {
-    let running = this.db
+    return this.db.transaction().execute((trx) => this.endAbandonedRunsIn(trx, now, options));
+  }
+
+  private async endAbandonedRunsIn(trx: Transaction<Database>, now: number, options: { everything: boolean }): Promise<string[]> {
+    let running = trx
       .updateTable('runs')
       .set((eb) => ({
         status: 'error',
@@ -479,12 +497,12 @@ export class SqlStore implements Store {
         duration_ms: sql<number>`${now} - coalesce(${eb.ref('started_at')}, ${eb.ref('queued_at')})`,
         lease_expires_at: null,
       }))
-      .where('status', 'in', ['queued', 'running'])
+      .where(ACTIVE)
       .where('status', '=', 'running');
     if (!options.everything) running = running.where('lease_expires_at', '<', now);
     const ended = (await running.returning('id').execute()).map((r) => r.id);
     if (options.everything) {
-      const queued = await this.db
+      const queued = await trx
         .updateTable('runs')
         .set({
           status: 'error',
@@ -492,12 +510,13 @@ export class SqlStore implements Store {
           completed_at: now,
           duration_ms: 0,
         })
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .where('status', '=', 'queued')
         .returning('id')
         .execute();
       ended.push(...queued.map((r) => r.id));
     }
+    await this.addRunsToTotals(trx, ended);
     return ended;
   }
 
@@ -515,8 +534,9 @@ export class SqlStore implements Store {
 
   // ---------------------------------------------------------------- stats
 
-  private async dayStatusCounts(since: number, agentId: string | null): Promise<DayStatusCount[]> {
-    let q = this.db
+  /** Per-day, per-status aggregates of the runs `where` selects, straight from the runs table. */
+  private async dayStatusCounts(where: RawBuilder<boolean>): Promise<DayStatusCount[]> {
+    const rows = await this.db
       .selectFrom('runs')
       .select((eb) => [
         sql<number>`${eb.ref('queued_at')} / ${sql.lit(DAY_MS)}`.as('day'),
@@ -525,9 +545,9 @@ export class SqlStore implements Store {
         eb.fn.sum<number>('cost_usd').as('cost'),
         eb.fn.coalesce(eb.fn.sum<number>('duration_ms'), sql.lit(0)).as('duration'),
       ])
-      .where('queued_at', '>=', since);
-    if (agentId !== null) q = q.where('agent_id', '=', agentId);
-    const rows = await q.groupBy(['day', 'status']).execute();
+      .where(where)
+      .groupBy(['day', 'status'])
+      .execute();
     return rows.map((r) => ({
       day: num(r.day),
       status: r.status as RunStatus,
@@ -537,9 +557,76 @@ export class SqlStore implements Store {
     }));
   }
 
+  /**
+   * Adds the finished runs among those `where` selects to the hourly totals, or takes them out
+   * (`sign` -1, when they are deleted). Called in the transaction that finishes or deletes them.
+   */
+  private async addToTotals(trx: Transaction<Database>, where: RawBuilder<boolean>, sign: 1 | -1): Promise<void> {
+    const s = sql.lit(sign);
+    await sql`
+      insert into run_totals_hourly (hour, status, runs, cost_usd, duration_ms)
+      select queued_at / ${sql.lit(HOUR_MS)}, status, ${s} * count(*), ${s} * sum(cost_usd), ${s} * coalesce(sum(duration_ms), 0)
+      from runs
+      where ${where} and status not in ('queued', 'running')
+      group by queued_at / ${sql.lit(HOUR_MS)}, status
+      on conflict (hour, status) do update set
+        runs = run_totals_hourly.runs + excluded.runs,
+        cost_usd = run_totals_hourly.cost_usd + excluded.cost_usd,
+        duration_ms = run_totals_hourly.duration_ms + excluded.duration_ms
+    `.execute(trx);
+  }
+
+  private async addRunsToTotals(trx: Transaction<Database>, runIds: string[]): Promise<void> {
+    for (let i = 0; i < runIds.length; i += 500) {
+      const chunk = runIds.slice(i, i + 500);
+      await this.addToTotals(trx, sql<boolean>`id in (${sql.join(chunk)})`, 1);
+    }
+  }
+
+  /** Recomputes the hourly totals from the runs (after a bulk import that bypassed the store). */
+  async rebuildRunTotals(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('run_totals_hourly').execute();
+      await this.addToTotals(trx, sql<boolean>`true`, 1);
+    });
+  }
+
+  /**
+   * The global figures for [since, now]: whole hours from the hourly totals, the part of the
+   * first hour before its end from the runs themselves, and the runs not finished yet from the
+   * small index of active runs. Each run is counted by exactly one of the three.
+   */
+  private async globalDayStatusCounts(since: number): Promise<DayStatusCount[]> {
+    const firstHour = Math.ceil(since / HOUR_MS);
+    const [hours, edge, active] = await Promise.all([
+      this.db
+        .selectFrom('run_totals_hourly')
+        .select((eb) => [
+          sql<number>`${eb.ref('hour')} / 24`.as('day'),
+          'status',
+          eb.fn.sum<number>('runs').as('count'),
+          eb.fn.sum<number>('cost_usd').as('cost'),
+          eb.fn.sum<number>('duration_ms').as('duration'),
+        ])
+        .where('hour', '>=', firstHour)
+        .groupBy(['day', 'status'])
+        .execute(),
+      this.dayStatusCounts(sql<boolean>`queued_at >= ${since} and queued_at < ${firstHour * HOUR_MS} and status not in ('queued', 'running')`),
+      this.dayStatusCounts(sql<boolean>`status in ('queued', 'running') and queued_at >= ${since}`),
+    ]);
+    const fromHours = hours.map((r) => ({
+      day: num(r.day),
+      status: r.status as RunStatus,
+      count: num(r.count),
+      costUsd: num(r.cost ?? 0),
+      durationMs: num(r.duration ?? 0),
+    }));
+    return [...fromHours, ...edge, ...active].filter((r) => r.count !== 0);
+  }
+
   async agentStats(agentId: string, since: number, now: number): Promise<AgentStats> {
     const [rows, last] = await Promise.all([
-      this.dayStatusCounts(since, agentId),
+      this.dayStatusCounts(sql<boolean>`agent_id = ${agentId} and queued_at >= ${since}`),
       this.db
         .selectFrom('runs')
         .select(sql<number | null>`coalesce(started_at, queued_at)`.as('t'))
@@ -561,7 +648,7 @@ export class SqlStore implements Store {
 
   async globalStats(since: number, now: number): Promise<GlobalStats> {
     const [rows, agents, running] = await Promise.all([
-      this.dayStatusCounts(since, null),
+      this.globalDayStatusCounts(since),
       this.db
         .selectFrom('agents')
         .select((eb) => [eb.fn.countAll<number>().as('total'), eb.fn.sum<number>('enabled').as('active')])
@@ -570,7 +657,7 @@ export class SqlStore implements Store {
         .selectFrom('runs')
         .select('agent_id')
         .distinct()
-        .where('status', 'in', ['queued', 'running'])
+        .where(ACTIVE)
         .where('status', '=', 'running')
         .orderBy('agent_id')
         .execute(),

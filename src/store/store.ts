@@ -144,6 +144,8 @@ export interface Store {
 
   // Stats
   agentStats(agentId: string, since: number, now: number): Promise<AgentStats>;
+  /** Recomputes the global hourly totals from the runs (after a bulk import past the store). */
+  rebuildRunTotals(): Promise<void>;
   globalStats(since: number, now: number): Promise<GlobalStats>;
 
   // Dashboard sessions and sign-in

@@ -184,6 +184,51 @@ for (const dialect of dialectsUnderTest()) {
       expect(global).toMatchObject({ totalAgents: 2, activeAgents: 2, runsInPeriod: 3, successRate: 67, totalCostUsd: 0.6, runningAgentIds: [] });
     });
 
+    it('keeps the global totals equal to the sum over agents, through finish, cancel, recovery and delete', async () => {
+      const HOUR = 3600_000;
+      const agents = [await agent('a'), await agent('b'), await agent('c')];
+      // Runs on both sides of hour and day boundaries, over 40 days.
+      let k = 0;
+      for (let i = 0; i < 60; i++) {
+        const at = T0 - i * 16 * HOUR - (i % 7) * 37 * 60_000;
+        await finishedRun(agents[i % 3]!.id, (['success', 'error', 'cancelled'] as const)[i % 3]!, at, 0.01 * (i % 5), 1000 + i);
+        k++;
+      }
+      // One queued, one running, one queued-then-cancelled, one abandoned.
+      await store.enqueueManualRun(agents[0]!.id, randomUUID(), T0 - HOUR);
+      await store.enqueueManualRun(agents[1]!.id, randomUUID(), T0 - 2 * HOUR);
+      await store.claimQueuedRun('x', T0 - HOUR, T0 - HOUR + 1000);
+      await store.requestCancel(agents[0]!.id, T0);
+      await store.enqueueManualRun(agents[2]!.id, randomUUID(), T0 - 30 * 60_000);
+      await store.claimQueuedRun('dead', T0 - 30 * 60_000, T0 - 20 * 60_000);
+      expect(await store.endAbandonedRuns(T0, { everything: false })).toHaveLength(2);
+
+      const check = async (label: string) => {
+        for (const periodMs of [24 * HOUR, 7 * 24 * HOUR, 30 * 24 * HOUR]) {
+          for (const now of [T0, T0 + 17 * 60_000, T0 + 5 * HOUR + 1]) {
+            const since = now - periodMs;
+            const global = await store.globalStats(since, now);
+            const per = await Promise.all((await store.listAgents()).map((a) => store.agentStats(a.id, since, now)));
+            const sum = (f: (s: (typeof per)[number]) => number) => per.reduce((acc, s) => acc + f(s), 0);
+            expect(global.runsInPeriod, label).toBe(sum((s) => s.totalRuns));
+            expect(global.totalCostUsd, label).toBeCloseTo(sum((s) => s.totalCostUsd), 6);
+            expect(global.dailyRuns.map((d) => d.date), label).toEqual(per[0]?.dailyRuns.map((d) => d.date) ?? global.dailyRuns.map((d) => d.date));
+            global.dailyRuns.forEach((day, i) => {
+              expect(day.total, `${label} ${day.date}`).toBe(per.reduce((acc, s) => acc + s.dailyRuns[i]!.total, 0));
+              expect(day.success, `${label} ${day.date}`).toBe(per.reduce((acc, s) => acc + s.dailyRuns[i]!.success, 0));
+              expect(day.error, `${label} ${day.date}`).toBe(per.reduce((acc, s) => acc + s.dailyRuns[i]!.error, 0));
+            });
+          }
+        }
+      };
+      await check('after finishing');
+      await store.deleteAgent(agents[1]!.id);
+      await check('after a delete');
+      await store.rebuildRunTotals();
+      await check('after a rebuild');
+      expect(k).toBe(60);
+    });
+
     it('names the agents with a run executing', async () => {
       const a = await agent('a');
       await store.enqueueManualRun(a.id, randomUUID(), T0);
