@@ -28,14 +28,24 @@ export interface CronSchedule {
 
 const MAX_EXPRESSION_LENGTH = 200;
 
+/** Names of UTC itself: computed with a fixed zero offset, which is exact and ~15x faster. */
+const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu']);
+
+const canonicalZones = new Map<string, string>();
+
 /** Canonical name of an IANA timezone, or a ValidationError naming `field`. */
 export function normalizeTimezone(timezone: string, field = 'timezone'): string {
   if (timezone.trim() === '') throw ValidationError.field(field, 'must not be empty');
+  const known = canonicalZones.get(timezone);
+  if (known) return known;
+  let canonical: string;
   try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
   } catch {
     throw ValidationError.field(field, `unknown IANA timezone "${timezone}" (e.g. "UTC", "Europe/Berlin")`);
   }
+  if (canonicalZones.size < 1000) canonicalZones.set(timezone, canonical);
+  return canonical;
 }
 
 /** Parses and checks a cron expression; throws a ValidationError naming `field` when it is unusable. */
@@ -50,7 +60,8 @@ export function parseSchedule(expression: string, timezone: string, field = 'sch
   }
   let cron: Cron;
   try {
-    cron = new Cron(trimmed, { paused: true, timezone, mode: '5-or-6-parts' });
+    const zone = UTC_NAMES.has(timezone) ? { utcOffset: 0 } : { timezone };
+    cron = new Cron(trimmed, { paused: true, mode: '5-or-6-parts', ...zone });
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, '') : String(error);
     throw ValidationError.field(field, `invalid cron expression "${trimmed}": ${reason}`);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import { parseSchedule, type CronSchedule } from '../domain/cron.js';
 import type { Logger } from '../logger.js';
-import type { DueAgent, Store, TickResult } from '../store/store.js';
+import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -104,16 +104,19 @@ export class Scheduler {
   /** Claims every tick due now. Public so tests can drive passes directly. */
   async pass(): Promise<PassReport> {
     const report: PassReport = { fired: 0, skipped: 0, lost: 0 };
+    const { store, clock } = this.options;
     for (;;) {
-      const now = this.options.clock.now();
-      const due = await this.options.store.findDueAgents(now, BATCH);
-      for (const agent of due) {
-        // Each claim reads the clock anew: lateness and queuedAt are those of the claim itself.
-        const result = await this.claim(agent, this.options.clock.now());
+      const due = await store.findDueAgents(clock.now(), BATCH);
+      // The batch is claimed in one transaction; each claim still reads the clock itself, so
+      // lateness and queuedAt are those of its own claim.
+      const planned = due.map((agent) => this.plan(agent, clock.now()));
+      const results = await store.claimTicks(planned.map((p) => p.claim));
+      results.forEach((result, i) => {
+        this.logResult(planned[i]!, result);
         if (result === 'fired') report.fired++;
         else if (result === 'lost') report.lost++;
         else report.skipped++;
-      }
+      });
       if (due.length < BATCH) break;
     }
     if (report.fired > 0) this.options.onRunQueued?.();
@@ -131,33 +134,47 @@ export class Scheduler {
     return schedule;
   }
 
-  private async claim(agent: DueAgent, now: number): Promise<TickResult> {
-    const { store, logger, catchupWindowMs } = this.options;
+  /** Works out what claiming this agent's due tick means: the slot to run (if any) and the next one. */
+  private plan(agent: DueAgent, now: number): PlannedTick {
     let schedule: CronSchedule;
     try {
       schedule = this.scheduleOf(agent);
     } catch (error) {
       // Only reachable if a stored schedule became invalid (e.g. a timezone removed from ICU).
-      logger.error({ err: error, agentId: agent.id }, 'stored schedule is invalid; agent unscheduled');
-      return store.claimTick({ agentId: agent.id, due: agent.nextFireAt, next: null, slot: null, runId: randomUUID(), now });
+      this.options.logger.error({ err: error, agentId: agent.id }, 'stored schedule is invalid; agent unscheduled');
+      return { claim: { agentId: agent.id, due: agent.nextFireAt, next: null, slot: null, runId: randomUUID(), now }, latest: agent.nextFireAt };
     }
-    // After downtime several slots may have passed: only the latest may run, and only if recent.
-    const latest = Math.max(agent.nextFireAt, schedule.latestAtOrBefore(now) ?? agent.nextFireAt);
     // The next slot follows the slot that fired, never "now": an early timer cannot fire a slot twice.
-    const next = schedule.nextAfter(latest);
+    let latest = agent.nextFireAt;
+    let next = schedule.nextAfter(latest);
+    if (next !== null && next <= now) {
+      // After downtime several slots may have passed: only the latest may run, and only if recent.
+      latest = Math.max(latest, schedule.latestAtOrBefore(now) ?? latest);
+      next = schedule.nextAfter(latest);
+    }
     const lateness = now - latest;
-    const slot = lateness <= Math.max(catchupWindowMs, ON_TIME_TOLERANCE_MS) ? latest : null;
-    const result = await store.claimTick({ agentId: agent.id, due: agent.nextFireAt, next, slot, runId: randomUUID(), now });
+    const slot = lateness <= Math.max(this.options.catchupWindowMs, ON_TIME_TOLERANCE_MS) ? latest : null;
+    return { claim: { agentId: agent.id, due: agent.nextFireAt, next, slot, runId: randomUUID(), now }, latest };
+  }
+
+  private logResult({ claim, latest }: PlannedTick, result: TickResult): void {
+    const { logger } = this.options;
+    const lateness = claim.now - latest;
     if (result === 'fired') {
-      logger.info({ agentId: agent.id, scheduledFor: new Date(latest).toISOString(), latenessMs: lateness }, 'tick fired');
+      logger.info({ agentId: claim.agentId, scheduledFor: new Date(latest).toISOString(), latenessMs: lateness }, 'tick fired');
     } else if (result === 'skipped_overlap') {
-      logger.info({ agentId: agent.id, scheduledFor: new Date(latest).toISOString() }, 'tick skipped: the agent still has a run in progress');
+      logger.info({ agentId: claim.agentId, scheduledFor: new Date(latest).toISOString() }, 'tick skipped: the agent still has a run in progress');
     } else if (result === 'skipped_stale') {
       logger.info(
-        { agentId: agent.id, missedSlot: new Date(latest).toISOString(), latenessMs: lateness },
+        { agentId: claim.agentId, missedSlot: new Date(latest).toISOString(), latenessMs: lateness },
         'tick skipped: missed by more than the catch-up window',
       );
     }
-    return result;
   }
+}
+
+interface PlannedTick {
+  claim: TickClaim;
+  /** The latest slot at or before the claim's time. */
+  latest: number;
 }

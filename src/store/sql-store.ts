@@ -16,6 +16,7 @@ import type {
 } from '../domain/types.js';
 import type { Database } from './database.js';
 import { migrationProvider } from './migrations/index.js';
+import { precompiled } from './precompiled.js';
 import type { SessionTables } from './session-tables.js';
 import type { SessionHolder, UserCredentials } from './store.js';
 import { num, numOrNull, toAgent, toRun, toTokenInfo, toUser, type AgentRow } from './rows.js';
@@ -159,14 +160,17 @@ export class SqlStore implements Store {
       .select(['t.id', 't.user_id', 'u.name as user_name', 't.label', 't.prefix', 't.created_at', 't.last_used_at', 't.revoked_at']);
   }
 
-  async findTokenHolder(tokenHash: string): Promise<TokenHolder | null> {
-    const row = await this.db
+  private readonly tokenHolderQuery = precompiled(1, (tokenHash) =>
+    this.db
       .selectFrom('api_tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
       .select(['t.id as token_id', 't.token_hash', 't.last_used_at', 'u.id', 'u.name', 'u.role', 'u.created_at'])
       .where('t.token_hash', '=', tokenHash)
-      .where('t.revoked_at', 'is', null)
-      .executeTakeFirst();
+      .where('t.revoked_at', 'is', null),
+  );
+
+  async findTokenHolder(tokenHash: string): Promise<TokenHolder | null> {
+    const row = (await this.tokenHolderQuery(this.db, tokenHash)).rows[0];
     if (!row) return null;
     return {
       tokenId: row.token_id,
@@ -240,8 +244,10 @@ export class SqlStore implements Store {
     return this.getAgentIn(this.db, id);
   }
 
+  private readonly agentByIdQuery = precompiled(1, (id) => this.agentQuery().where('a.id', '=', id));
+
   private async getAgentIn(db: Kysely<Database> | Transaction<Database>, id: string): Promise<Agent | null> {
-    const row = await this.agentQuery(db).where('a.id', '=', id).executeTakeFirst();
+    const row = (await this.agentByIdQuery(db, id)).rows[0];
     return row ? toAgent(row as AgentRow) : null;
   }
 
@@ -306,45 +312,57 @@ export class SqlStore implements Store {
   }
 
   async claimTick(claim: TickClaim): Promise<TickResult> {
+    const [result] = await this.claimTicks([claim]);
+    return result!;
+  }
+
+  /** Compare-and-set: only a claimer that still sees `due` moves the agent on. */
+  private readonly moveAgentQuery = precompiled(3, (next, agentId, due) =>
+    this.db
+      .updateTable('agents')
+      .set({ next_fire_at: next as unknown as number })
+      .where('id', '=', agentId)
+      .where('next_fire_at', '=', due as unknown as number)
+      .where('enabled', '=', 1),
+  );
+
+  /** Overlap rule: no new scheduled run while the agent has one queued or running. */
+  private readonly insertScheduledRunQuery = precompiled(4, (runId, agentId, slot, now) =>
+    this.db
+      .insertInto('runs')
+      .columns(['id', 'agent_id', 'status', 'trigger', 'scheduled_for', 'queued_at'])
+      .expression(
+        this.db
+          .selectNoFrom([
+            sql.val(runId).as('id'),
+            sql.val(agentId).as('agent_id'),
+            sql.lit('queued').as('status'),
+            sql.lit('schedule').as('trigger'),
+            sql<number>`cast(${slot} as bigint)`.as('scheduled_for'),
+            sql<number>`cast(${now} as bigint)`.as('queued_at'),
+          ])
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('runs').select('id').where('agent_id', '=', agentId).where(ACTIVE)))),
+      )
+      .onConflict((oc) => oc.columns(['agent_id', 'scheduled_for']).doNothing()),
+  );
+
+  async claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]> {
+    if (claims.length === 0) return [];
+    // One transaction for the batch: one commit instead of one per tick.
     return this.db.transaction().execute(async (trx) => {
-      // Compare-and-set: only the claimer that still sees `due` moves the agent on.
-      const moved = await trx
-        .updateTable('agents')
-        .set({ next_fire_at: claim.next })
-        .where('id', '=', claim.agentId)
-        .where('next_fire_at', '=', claim.due)
-        .where('enabled', '=', 1)
-        .executeTakeFirst();
-      if (Number(moved.numUpdatedRows) !== 1) return 'lost';
-      if (claim.slot === null) return 'skipped_stale';
-      // Overlap rule: no new scheduled run while the agent has one queued or running.
-      const inserted = await trx
-        .insertInto('runs')
-        .columns(['id', 'agent_id', 'status', 'trigger', 'scheduled_for', 'queued_at'])
-        .expression(
-          trx
-            .selectNoFrom([
-              sql.val(claim.runId).as('id'),
-              sql.val(claim.agentId).as('agent_id'),
-              sql.val('queued').as('status'),
-              sql.val('schedule').as('trigger'),
-              bigint(claim.slot).as('scheduled_for'),
-              bigint(claim.now).as('queued_at'),
-            ])
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('runs')
-                    .select('id')
-                    .where('agent_id', '=', claim.agentId)
-                    .where(ACTIVE),
-                ),
-              ),
-            ),
-        )
-        .onConflict((oc) => oc.columns(['agent_id', 'scheduled_for']).doNothing())
-        .executeTakeFirst();
-      return Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1 ? 'fired' : 'skipped_overlap';
+      const results: TickResult[] = [];
+      for (const claim of claims) {
+        const moved = await this.moveAgentQuery(trx, claim.next, claim.agentId, claim.due);
+        if (Number(moved.numAffectedRows ?? 0) !== 1) {
+          results.push('lost');
+        } else if (claim.slot === null) {
+          results.push('skipped_stale');
+        } else {
+          const inserted = await this.insertScheduledRunQuery(trx, claim.runId, claim.agentId, claim.slot, claim.now);
+          results.push(Number(inserted.numAffectedRows ?? 0) === 1 ? 'fired' : 'skipped_overlap');
+        }
+      }
+      return results;
     });
   }
 

@@ -121,6 +121,8 @@ export interface Store {
   earliestFireAt(): Promise<number | null>;
   findDueAgents(now: number, limit: number): Promise<DueAgent[]>;
   claimTick(claim: TickClaim): Promise<TickResult>;
+  /** Claims several ticks in one transaction; one result per claim, in order. */
+  claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]>;
 
   // Runs
   enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null>;

@@ -5,6 +5,32 @@ import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../database.js';
 import { SqlStore } from '../sql-store.js';
 
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; compiling the SQL costs more than running it for the API's
+ * point lookups. The store's queries are few and fixed in shape, so prepared statements are
+ * kept by SQL text (least recently used dropped first). Statements are only ever run to
+ * completion (`all`/`run`), never left iterating, so reuse is safe.
+ */
+function withStatementCache(database: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(source: string): SQLite.Statement {
+      let statement = cache.get(source);
+      if (statement) {
+        cache.delete(source);
+      } else {
+        statement = database.prepare(source);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      cache.set(source, statement);
+      return statement;
+    },
+  };
+}
+
 /** Opens (creating if needed) the embedded SQLite database; `:memory:` gives a throwaway one. */
 export function openSqliteStore(file: string): SqlStore {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -15,6 +41,6 @@ export function openSqliteStore(file: string): SqlStore {
   database.pragma('foreign_keys = ON');
   // Another process on the same file (the CLI beside a running server) waits instead of failing.
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return new SqlStore(db, { name: 'sqlite', skipLocked: false });
 }
