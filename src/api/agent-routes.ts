@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { LIMITS } from '../defaults.js';
 import { planAgentUpdate, planNewAgent } from '../domain/agent-fields.js';
 import { NotFoundError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
 import { PERIOD_MS } from '../domain/types.js';
 import type { ApiDeps } from './api-deps.js';
 import { presentAgent, presentAgentStats, presentGlobalStats, presentRun } from './present.js';
@@ -134,7 +134,7 @@ export function agentRoutes(app: FastifyInstance, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const run = await store.enqueueManualRun(request.params.id, randomUUID(), clock.now());
+      const run = await store.enqueueManualRun(request.params.id, newId(), clock.now());
       if (!run) throw new NotFoundError(`agent ${request.params.id} not found`);
       deps.executor?.wake();
       request.log.info({ agentId: run.agentId, runId: run.id }, 'manual run queued');

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from '../clock.js';
 import { parseSchedule, type CronSchedule } from '../domain/cron.js';
 import type { Logger } from '../logger.js';
 import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
+import { newId } from '../domain/ids.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -142,7 +142,7 @@ export class Scheduler {
     } catch (error) {
       // Only reachable if a stored schedule became invalid (e.g. a timezone removed from ICU).
       this.options.logger.error({ err: error, agentId: agent.id }, 'stored schedule is invalid; agent unscheduled');
-      return { claim: { agentId: agent.id, due: agent.nextFireAt, next: null, slot: null, runId: randomUUID(), now }, latest: agent.nextFireAt };
+      return { claim: { agentId: agent.id, due: agent.nextFireAt, next: null, slot: null, runId: newId(), now }, latest: agent.nextFireAt };
     }
     // The next slot follows the slot that fired, never "now": an early timer cannot fire a slot twice.
     let latest = agent.nextFireAt;
@@ -154,7 +154,7 @@ export class Scheduler {
     }
     const lateness = now - latest;
     const slot = lateness <= Math.max(this.options.catchupWindowMs, ON_TIME_TOLERANCE_MS) ? latest : null;
-    return { claim: { agentId: agent.id, due: agent.nextFireAt, next, slot, runId: randomUUID(), now }, latest };
+    return { claim: { agentId: agent.id, due: agent.nextFireAt, next, slot, runId: newId(), now }, latest };
   }
 
   private logResult({ claim, latest }: PlannedTick, result: TickResult): void {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newId } from '../domain/ids.js';
 import { Migrator, sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import { ConflictError } from '../domain/errors.js';
 import { summarizeRuns, type DayStatusCount } from '../domain/stats.js';
@@ -252,7 +253,7 @@ export class SqlStore implements Store {
   }
 
   async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent> {
-    const id = randomUUID();
+    const id = newId(now);
     await this.db
       .insertInto('agents')
       .values({ id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now })
