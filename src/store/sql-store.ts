@@ -81,7 +81,10 @@ export class SqlStore implements Store {
 
   async migrate(): Promise<void> {
     const run = async () => {
-      const migrator = new Migrator({ db: this.db, provider: migrationProvider });
+      // On PostgreSQL, Kysely's own tables live in the schema the service works in; otherwise it
+      // could mistake another application's migration tables in another schema for its own.
+      const schema = this.traits.name === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(this.db)).rows[0]?.s : undefined;
+      const migrator = new Migrator({ db: this.db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
       const { error, results } = await migrator.migrateToLatest();
       const failed = results?.find((r) => r.status === 'Error');
       if (error || failed) {
@@ -232,10 +235,11 @@ export class SqlStore implements Store {
   }
 
   async listAgents(): Promise<Agent[]> {
-    // Alphabetical as people read it: case does not split the list ("alpha" before "Zed").
+    // Alphabetical as people read it: case does not split the list ("alpha" before "Zed"); ties
+    // by byte order, the same on both databases whatever PostgreSQL's collation.
     const rows = await this.agentQuery()
       .orderBy(sql`lower(a.name)`)
-      .orderBy('a.name')
+      .orderBy(this.traits.name === 'postgres' ? sql`a.name collate "C"` : sql`a.name`)
       .orderBy('a.id')
       .execute();
     return rows.map((row) => toAgent(row as AgentRow));
@@ -279,14 +283,30 @@ export class SqlStore implements Store {
 
   async deleteAgent(id: string): Promise<{ id: string; name: string } | null> {
     return this.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('agents').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
+      const row = await this.lockAgent(trx, id);
       if (!row) return null;
-      await this.addToTotals(trx, sql<boolean>`agent_id = ${id}`, -1);
-      // Runs go by cascade; deleting them first keeps the cascade off the hot path of big agents.
-      await trx.deleteFrom('runs').where('agent_id', '=', id).execute();
+      // The deleted rows themselves say what to take out of the totals: a run that finishes
+      // concurrently is either deleted in its final state (and subtracted as such) or finds
+      // its row gone (and adds nothing), never counted without a run behind it.
+      const deleted = await trx
+        .deleteFrom('runs')
+        .where('agent_id', '=', id)
+        .returning(['queued_at', 'status', 'cost_usd', 'duration_ms'])
+        .execute();
+      await this.subtractFromTotals(trx, deleted);
       await trx.deleteFrom('agents').where('id', '=', id).execute();
       return row;
     });
+  }
+
+  /**
+   * Reads the agent, locking its row on PostgreSQL so that cancel and delete of one agent take
+   * their locks in the same order (agent, then its runs) and never deadlock.
+   */
+  private async lockAgent(trx: Transaction<Database>, id: string): Promise<{ id: string; name: string } | undefined> {
+    let query = trx.selectFrom('agents').select(['id', 'name']).where('id', '=', id);
+    if (this.traits.skipLocked) query = query.forUpdate();
+    return query.executeTakeFirst();
   }
 
   // ---------------------------------------------------------------- scheduling
@@ -472,13 +492,14 @@ export class SqlStore implements Store {
         .where('status', '=', 'running')
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
-      await this.addToTotals(trx, sql<boolean>`id = ${runId}`, 1);
+      await this.addToTotals(trx, sql<boolean>`id = ${runId}`);
       return true;
     });
   }
 
   async requestCancel(agentId: string, now: number): Promise<CancelResult> {
     return this.db.transaction().execute(async (trx) => {
+      await this.lockAgent(trx, agentId);
       const queued = await trx
         .updateTable('runs')
         .set({ status: 'cancelled', output: 'Cancelled before it started', completed_at: now, duration_ms: 0 })
@@ -577,14 +598,13 @@ export class SqlStore implements Store {
   }
 
   /**
-   * Adds the finished runs among those `where` selects to the hourly totals, or takes them out
-   * (`sign` -1, when they are deleted). Called in the transaction that finishes or deletes them.
+   * Adds the finished runs among those `where` selects to the hourly totals. Called in the
+   * transaction that finishes them.
    */
-  private async addToTotals(trx: Transaction<Database>, where: RawBuilder<boolean>, sign: 1 | -1): Promise<void> {
-    const s = sql.lit(sign);
+  private async addToTotals(trx: Transaction<Database>, where: RawBuilder<boolean>): Promise<void> {
     await sql`
       insert into run_totals_hourly (hour, status, runs, cost_usd, duration_ms)
-      select queued_at / ${sql.lit(HOUR_MS)}, status, ${s} * count(*), ${s} * sum(cost_usd), ${s} * coalesce(sum(duration_ms), 0)
+      select queued_at / ${sql.lit(HOUR_MS)}, status, count(*), sum(cost_usd), coalesce(sum(duration_ms), 0)
       from runs
       where ${where} and status not in ('queued', 'running')
       group by queued_at / ${sql.lit(HOUR_MS)}, status
@@ -595,10 +615,40 @@ export class SqlStore implements Store {
     `.execute(trx);
   }
 
+  /** Takes deleted runs out of the hourly totals (the finished ones; active runs are not in them). */
+  private async subtractFromTotals(
+    trx: Transaction<Database>,
+    rows: { queued_at: number; status: string; cost_usd: number; duration_ms: number | null }[],
+  ): Promise<void> {
+    const deltas = new Map<string, { hour: number; status: string; runs: number; cost: number; duration: number }>();
+    for (const row of rows) {
+      if (row.status === 'queued' || row.status === 'running') continue;
+      const hour = Math.floor(num(row.queued_at) / HOUR_MS);
+      const key = `${hour}:${row.status}`;
+      const delta = deltas.get(key) ?? { hour, status: row.status, runs: 0, cost: 0, duration: 0 };
+      delta.runs -= 1;
+      delta.cost -= num(row.cost_usd);
+      delta.duration -= num(row.duration_ms ?? 0);
+      deltas.set(key, delta);
+    }
+    for (const delta of deltas.values()) {
+      await trx
+        .updateTable('run_totals_hourly')
+        .set((eb) => ({
+          runs: eb('runs', '+', delta.runs),
+          cost_usd: eb('cost_usd', '+', delta.cost),
+          duration_ms: eb('duration_ms', '+', delta.duration),
+        }))
+        .where('hour', '=', delta.hour)
+        .where('status', '=', delta.status)
+        .execute();
+    }
+  }
+
   private async addRunsToTotals(trx: Transaction<Database>, runIds: string[]): Promise<void> {
     for (let i = 0; i < runIds.length; i += 500) {
       const chunk = runIds.slice(i, i + 500);
-      await this.addToTotals(trx, sql<boolean>`id in (${sql.join(chunk)})`, 1);
+      await this.addToTotals(trx, sql<boolean>`id in (${sql.join(chunk)})`);
     }
   }
 
@@ -606,7 +656,7 @@ export class SqlStore implements Store {
   async rebuildRunTotals(): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('run_totals_hourly').execute();
-      await this.addToTotals(trx, sql<boolean>`true`, 1);
+      await this.addToTotals(trx, sql<boolean>`true`);
     });
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import type { Role } from '../../src/domain/types.js';
+import { SQLITE, type DialectUnderTest } from '../support/dialects.js';
 import { settle } from '../support/fake-clock.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
@@ -319,12 +320,18 @@ export function expectDailyRunsShape(days: DailyRunsJson[]): void {
 /**
  * Registers the hooks that open and close a test app: a fresh one per test (`each`), or one
  * shared by the tests of the enclosing describe (`all`, for table-driven checks that change
- * nothing). `assign` receives each new app; every app is closed, so no handles are left.
+ * nothing). `assign` receives each new app; every app is closed, so no handles are left. The
+ * app's database is a fresh one of `dialect` (default: in-memory SQLite).
  */
-export function useTestApp(scope: 'each' | 'all', assign: (app: TestApp) => void | Promise<void>, overrides: Partial<Config> = {}): void {
+export function useTestApp(
+  scope: 'each' | 'all',
+  assign: (app: TestApp) => void | Promise<void>,
+  overrides: Partial<Config> = {},
+  dialect: DialectUnderTest = SQLITE,
+): void {
   let current: TestApp | null = null;
   const open = async () => {
-    current = await createTestApp(overrides);
+    current = await createTestApp(overrides, dialect);
     await assign(current);
   };
   const close = async () => {

@@ -7,12 +7,16 @@ import { dialectsUnderTest } from '../support/dialects.js';
 
 const T0 = Date.parse('2026-01-05T08:00:00.000Z');
 const DAY = 86_400_000;
+const HOUR = 3600_000;
+/** Concurrent claimers in the race tests. */
+const CLAIMERS = 20;
 
 for (const dialect of dialectsUnderTest()) {
   describe(`store (${dialect.name})`, () => {
     let store: Store;
     beforeEach(async () => {
-      store = await dialect.open();
+      // Room for every concurrent claimer below to hold a connection of its own (PostgreSQL).
+      store = await dialect.open({ maxConnections: CLAIMERS + 2 });
     });
     afterEach(async () => {
       await store.close();
@@ -235,6 +239,113 @@ for (const dialect of dialectsUnderTest()) {
       expect((await store.globalStats(T0 - DAY, T0)).runningAgentIds).toEqual([]);
       await store.claimQueuedRun('x', T0, T0 + 1000);
       expect((await store.globalStats(T0 - DAY, T0)).runningAgentIds).toEqual([a.id]);
+    });
+
+    describe('concurrent claimers', () => {
+      it(`${CLAIMERS} claimers per slot of 10 due agents, over two slots: each slot gives exactly one run`, async () => {
+        const agents = await Promise.all(Array.from({ length: 10 }, (_, i) => agent(`agent-${i}`)));
+        const first = agents[0]!.nextFireAt!;
+        expect(agents.every((a) => a.nextFireAt === first)).toBe(true);
+        for (const due of [first, first + HOUR]) {
+          // Claimer-major order, so the claims of different agents interleave.
+          const claims = Array.from({ length: CLAIMERS }, () => agents.map((a) => ({ agentId: a.id, runId: randomUUID() }))).flat();
+          const results = await Promise.all(
+            claims.map((c) => store.claimTick({ agentId: c.agentId, due, next: due + HOUR, slot: due, runId: c.runId, now: due })),
+          );
+          for (const a of agents) {
+            const mine = claims.map((c, i) => ({ ...c, result: results[i] })).filter((c) => c.agentId === a.id);
+            const fired = mine.filter((c) => c.result === 'fired');
+            expect(fired, `claims of ${a.name} for ${new Date(due).toISOString()}`).toHaveLength(1);
+            expect(mine.filter((c) => c.result === 'lost')).toHaveLength(CLAIMERS - 1);
+            const runs = await store.listRuns(a.id, { limit: 100, since: due });
+            expect(runs.map((r) => [r.id, r.scheduledFor, r.status])).toEqual([[fired[0]!.runId, due, 'queued']]);
+            expect((await store.getAgent(a.id))!.nextFireAt).toBe(due + HOUR);
+          }
+          // End the slot's runs, so the overlap rule is not what decides the next slot.
+          for (let i = 0; i < agents.length; i++) {
+            const claimed = await store.claimQueuedRun('finisher', due, due + 30_000);
+            expect(claimed).not.toBeNull();
+            expect(await store.finishRun(claimed!.run.id, 'finisher', { ...ZERO_USAGE, status: 'success', output: 'ok' }, due + 1)).toBe(true);
+          }
+          expect(await store.claimQueuedRun('finisher', due, due + 30_000)).toBeNull();
+        }
+        for (const a of agents) expect(await store.listRuns(a.id, { limit: 100, since: null })).toHaveLength(2);
+      });
+
+      it(`${CLAIMERS} executors claiming 30 queued runs in rounds: each run once, oldest first`, async () => {
+        const agents = await Promise.all(Array.from({ length: 5 }, (_, i) => agent(`agent-${i}`)));
+        // Queue position i at T0 + i; ids are random, so only queued_at gives the order.
+        const queue = Array.from({ length: 30 }, (_, i) => ({ runId: randomUUID(), agentId: agents[i % agents.length]!.id, at: T0 + i }));
+        // Enqueued out of order, several at once.
+        const shuffled = [...queue].sort((a, b) => (a.runId < b.runId ? -1 : 1));
+        await Promise.all(shuffled.map((q) => store.enqueueManualRun(q.agentId, q.runId, q.at)));
+        const position = new Map<string, number>(queue.map((q, i) => [q.runId, i]));
+
+        const byClaimer = new Map<string, number[]>();
+        const owner = new Map<string, string>();
+        let next = 0;
+        for (let round = 0; ; round++) {
+          const now = T0 + 1000 + round;
+          const executors = Array.from({ length: CLAIMERS }, (_, i) => `executor-${i}`);
+          const claims = await Promise.all(executors.map((e) => store.claimQueuedRun(e, now, now + 30_000)));
+          const got = claims.flatMap((c, i) => (c ? [{ executor: executors[i]!, run: c.run, agent: c.agent }] : []));
+          // Every claimer gets a run while runs wait; the round takes exactly the oldest that waited.
+          expect(got).toHaveLength(Math.min(CLAIMERS, queue.length - next));
+          const positions = got.map((g) => position.get(g.run.id)!).sort((a, b) => a - b);
+          expect(positions).toEqual(Array.from({ length: got.length }, (_, i) => next + i));
+          for (const g of got) {
+            expect(owner.has(g.run.id), `run ${g.run.id} claimed twice`).toBe(false);
+            owner.set(g.run.id, g.executor);
+            expect(g.run).toMatchObject({ status: 'running', executorId: g.executor, startedAt: now, leaseExpiresAt: now + 30_000 });
+            expect(g.agent.id).toBe(queue[position.get(g.run.id)!]!.agentId);
+            byClaimer.set(g.executor, [...(byClaimer.get(g.executor) ?? []), position.get(g.run.id)!]);
+          }
+          next += got.length;
+          if (got.length === 0) break;
+          expect(round).toBeLessThan(5);
+        }
+        expect(next).toBe(queue.length);
+        expect(owner.size).toBe(queue.length);
+        // Per claimer, oldest first.
+        for (const positions of byClaimer.values()) expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        // The store agrees: each run is held by the one executor that was told it got it.
+        for (const q of queue) {
+          expect(await store.getRun(q.runId)).toMatchObject({ status: 'running', executorId: owner.get(q.runId) });
+        }
+      });
+    });
+
+    /**
+     * An agent with a running and a queued run, deleted while something else ends those runs.
+     * PostgreSQL runs these transactions side by side; SQLite one after the other.
+     */
+    async function deleteWhileEnding(ending: (agentId: string, running: string) => Promise<unknown>[]): Promise<void> {
+      const kept = await agent('kept');
+      await finishedRun(kept.id, 'success', T0, 0.5, 100);
+      for (let i = 0; i < 10; i++) {
+        const doomed = await agent(`doomed-${i}`);
+        const [running, queued] = [randomUUID(), randomUUID()];
+        await store.enqueueManualRun(doomed.id, running, T0 + 1);
+        expect((await store.claimQueuedRun('x', T0 + 1, T0 + 30_000))?.run.id).toBe(running);
+        await store.enqueueManualRun(doomed.id, queued, T0 + 2);
+        await Promise.all([...ending(doomed.id, running), store.deleteAgent(doomed.id)]);
+        expect(await store.getAgent(doomed.id)).toBeNull();
+        expect(await store.getRun(running)).toBeNull();
+        expect(await store.getRun(queued)).toBeNull();
+      }
+      // Only the kept agent's run is left, and the global figures (kept as running totals) agree.
+      const stats = await store.globalStats(T0 - DAY, T0 + HOUR);
+      expect(stats).toMatchObject({ totalAgents: 1, runsInPeriod: 1, successRate: 100, totalCostUsd: 0.5 });
+    }
+
+    it('a run that finishes while its agent is deleted leaves nothing in the global totals', async () => {
+      await deleteWhileEnding((_agentId, running) => [
+        store.finishRun(running, 'x', { ...ZERO_USAGE, status: 'success', output: 'ok', costUsd: 1 }, T0 + 10),
+      ]);
+    });
+
+    it('a cancel and a delete of the same agent at once neither deadlock nor leave runs in the totals', async () => {
+      await deleteWhileEnding((agentId) => [store.requestCancel(agentId, T0 + 10)]);
     });
 
     it('stores users and tokens; revoked tokens stop authenticating', async () => {

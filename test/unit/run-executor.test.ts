@@ -7,444 +7,455 @@ import { ZERO_USAGE, type Agent, type Run, type RunStatus } from '../../src/doma
 import type { Logger } from '../../src/logger.js';
 import type { AgentRunner } from '../../src/runner/agent-runner.js';
 import { RunExecutor, type RunExecutorOptions } from '../../src/runner/run-executor.js';
-import type { SqlStore } from '../../src/store/sql-store.js';
-import { openSqliteStore } from '../../src/store/sqlite/open-sqlite-store.js';
-import { FakeClock, settle } from '../support/fake-clock.js';
+import type { Store } from '../../src/store/store.js';
+import { advanceClockTo, dialectsUnderTest, trackStore } from '../support/dialects.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { FakeRunner } from '../support/fake-runner.js';
 
 const HEARTBEAT_MS = 5_000;
 const LEASE_MS = 30_000;
 const POLL_MS = 1_000;
 
-let clock: FakeClock;
-let store: SqlStore;
-let runner: FakeRunner;
-let workspacesDir: string;
-let executors: RunExecutor[];
-let logger: Logger & { errors: unknown[] };
+for (const dialect of dialectsUnderTest()) {
+  describe(dialect.name, () => {
+    let clock: FakeClock;
+    let store: Store;
+    /** Waits until no store call is in flight: what a claim or heartbeat set off has finished (see trackStore). */
+    let idle: () => Promise<void>;
+    let runner: FakeRunner;
+    let workspacesDir: string;
+    let executors: RunExecutor[];
+    let logger: Logger & { errors: unknown[] };
 
-beforeEach(async () => {
-  clock = new FakeClock('2026-01-05T08:00:00.000Z');
-  store = openSqliteStore(':memory:');
-  await store.migrate();
-  runner = new FakeRunner();
-  workspacesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-executor-'));
-  executors = [];
-  const errors: unknown[] = [];
-  logger = { errors, info: () => {}, warn: () => {}, debug: () => {}, error: (obj) => errors.push(obj) };
-});
-
-afterEach(async () => {
-  for (const run of runner.runs) run.finish();
-  for (const executor of executors) {
-    const stopping = executor.stop(1_000);
-    await clock.advance(1_001);
-    await stopping;
-  }
-  expect(clock.pendingTimers).toBe(0);
-  await store.close();
-  fs.rmSync(workspacesDir, { recursive: true, force: true });
-});
-
-function newExecutor(options: Partial<RunExecutorOptions> = {}): RunExecutor {
-  const executor = new RunExecutor({
-    store,
-    runner,
-    clock,
-    logger,
-    instanceId: 'exec-1',
-    maxConcurrentRuns: 2,
-    leaseMs: LEASE_MS,
-    heartbeatMs: HEARTBEAT_MS,
-    pollMs: POLL_MS,
-    workspacesDir,
-    ...options,
-  });
-  executors.push(executor);
-  return executor;
-}
-
-async function createAgent(overrides: Partial<AgentInput> = {}): Promise<Agent> {
-  const now = clock.now();
-  const { fields, nextFireAt } = planNewAgent(
-    { name: 'worker', schedule: '0 9 * * *', prompt: 'Do the work', enabled: false, ...overrides },
-    now,
-  );
-  return store.createAgent(fields, null, nextFireAt, now);
-}
-
-/** Queues a manual run, 1 ms after the previous one so the queue order is unambiguous. */
-async function enqueue(agentId: string, runId: string): Promise<Run> {
-  await clock.advance(1);
-  const run = await store.enqueueManualRun(agentId, runId, clock.now());
-  if (!run) throw new Error('agent missing');
-  return run;
-}
-
-async function statusOf(runId: string): Promise<RunStatus | undefined> {
-  return (await store.getRun(runId))?.status;
-}
-
-/**
- * Yields to the event loop until `condition` holds. The executor creates each agent's working
- * directory on the real file system before calling the runner, so a run reaches the runner after
- * real (but short) I/O; this waits for that without any timer.
- */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  // Bounded by real time, not by a count of turns: file system work runs on libuv's thread pool
-  // and can take a while on a busy machine.
-  const giveUpAt = Date.now() + 10_000;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > giveUpAt) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
-
-/**
- * Ids of the runs the runner was asked to do, sorted: runs claimed together reach the runner in
- * the order their (real) working-directory creation completes, so the claim order is checked
- * through the store's statuses instead.
- */
-const requestedRunIds = () => runner.runs.map((r) => r.request.runId).sort();
-
-async function untilStatus(runId: string, status: RunStatus): Promise<Run> {
-  await until(async () => (await statusOf(runId)) === status, `run ${runId} to be ${status}`);
-  return (await store.getRun(runId))!;
-}
-
-function fakeRun(runId: string) {
-  const run = runner.runs.find((r) => r.request.runId === runId);
-  if (!run) throw new Error(`the runner never got ${runId}`);
-  return run;
-}
-
-describe('RunExecutor: concurrency and queue order', () => {
-  it('runs beyond maxConcurrentRuns stay queued and start in queue order as slots free up', async () => {
-    const a = await createAgent({ name: 'a' });
-    const b = await createAgent({ name: 'b' });
-    // Ids in reverse alphabetical order, so only queue order explains the start order.
-    await enqueue(a.id, 'run-d');
-    await enqueue(b.id, 'run-c');
-    await enqueue(a.id, 'run-b');
-    await enqueue(b.id, 'run-a');
-
-    newExecutor({ maxConcurrentRuns: 2 }).start();
-    await until(() => runner.runs.length === 2, 'two runs to start');
-    await settle();
-    expect(requestedRunIds()).toEqual(['run-c', 'run-d']);
-    expect(await statusOf('run-d')).toBe('running');
-    expect(await statusOf('run-c')).toBe('running');
-    expect(await statusOf('run-b')).toBe('queued');
-    expect(await statusOf('run-a')).toBe('queued');
-
-    // Polls do not start more while both slots are taken.
-    await clock.advance(3 * POLL_MS);
-    expect(await statusOf('run-b')).toBe('queued');
-    expect(runner.runs).toHaveLength(2);
-
-    fakeRun('run-c').finish({ output: 'c done', costUsd: 0.5 });
-    await until(() => runner.runs.length === 3, 'the third run to start');
-    // The slot went to run-b, next in the queue, not run-a.
-    expect(requestedRunIds()).toEqual(['run-b', 'run-c', 'run-d']);
-    expect(await statusOf('run-b')).toBe('running');
-    const c = await untilStatus('run-c', 'success');
-    expect(c).toMatchObject({ output: 'c done', costUsd: 0.5, executorId: 'exec-1' });
-    expect(await statusOf('run-a')).toBe('queued');
-
-    fakeRun('run-d').finish();
-    await until(() => runner.runs.length === 4, 'the fourth run to start');
-    expect(requestedRunIds()).toEqual(['run-a', 'run-b', 'run-c', 'run-d']);
-    fakeRun('run-b').finish();
-    fakeRun('run-a').finish({ status: 'error', output: 'it broke' });
-    await untilStatus('run-a', 'error');
-    await untilStatus('run-b', 'success');
-    expect(logger.errors).toEqual([]);
-  });
-
-  it('records a finished run with its timings', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    newExecutor().start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    const started = await store.getRun('run-1');
-    expect(started).toMatchObject({ status: 'running', executorId: 'exec-1', startedAt: clock.now() });
-    expect(started?.leaseExpiresAt).toBe(clock.now() + LEASE_MS);
-    const startedAt = clock.now();
-    await clock.advance(2_500);
-    fakeRun('run-1').finish({ numTurns: 3, outputTokens: 40 });
-    const done = await untilStatus('run-1', 'success');
-    expect(done).toMatchObject({ completedAt: startedAt + 2_500, durationMs: 2_500, numTurns: 3, outputTokens: 40, leaseExpiresAt: null });
-  });
-
-  it('wake() starts a run queued after start at once, without waiting for the poll', async () => {
-    const agent = await createAgent();
-    const executor = newExecutor();
-    executor.start();
-    await settle();
-    await store.enqueueManualRun(agent.id, 'run-now', clock.now());
-    executor.wake();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    expect(requestedRunIds()).toEqual(['run-now']);
-  });
-
-  it('the poll picks up a run queued by someone else', async () => {
-    const agent = await createAgent();
-    newExecutor().start();
-    await settle();
-    await store.enqueueManualRun(agent.id, 'run-elsewhere', clock.now());
-    await settle();
-    expect(await statusOf('run-elsewhere')).toBe('queued');
-    await clock.advance(POLL_MS);
-    await until(() => runner.runs.length === 1, 'the poll to start the run');
-  });
-});
-
-describe('RunExecutor: the agent as it is at run start', () => {
-  it('passes the CURRENT prompt, maxTurns and maxBudgetUsd, edited after enqueue', async () => {
-    const agent = await createAgent({ prompt: 'old prompt', maxTurns: 5, maxBudgetUsd: 1, allowedTools: ['Read'] });
-    await enqueue(agent.id, 'run-1');
-    const now = clock.now();
-    await store.updateAgent(
-      agent.id,
-      (current) => planAgentUpdate(current, { prompt: 'new prompt', maxTurns: 12, maxBudgetUsd: 2.5, model: 'claude-x', allowedTools: ['Read', 'Grep'] }, now),
-      now,
-    );
-    newExecutor().start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    const request = runner.runs[0]!.request;
-    expect(request).toMatchObject({
-      runId: 'run-1',
-      prompt: 'new prompt',
-      maxTurns: 12,
-      maxBudgetUsd: 2.5,
-      model: 'claude-x',
-      allowedTools: ['Read', 'Grep'],
-      cwd: path.join(workspacesDir, agent.id),
+    beforeEach(async () => {
+      clock = new FakeClock('2026-01-05T08:00:00.000Z');
+      ({ store, idle } = trackStore(await dialect.open()));
+      runner = new FakeRunner();
+      workspacesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-executor-'));
+      executors = [];
+      const errors: unknown[] = [];
+      logger = { errors, info: () => {}, warn: () => {}, debug: () => {}, error: (obj) => errors.push(obj) };
     });
-    expect(fs.statSync(request.cwd).isDirectory()).toBe(true);
-  });
 
-  it('a removed budget reaches the runner as null', async () => {
-    const agent = await createAgent({ maxBudgetUsd: 3 });
-    await enqueue(agent.id, 'run-1');
-    const now = clock.now();
-    await store.updateAgent(agent.id, (current) => planAgentUpdate(current, { maxBudgetUsd: null }, now), now);
-    newExecutor().start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    expect(runner.runs[0]!.request.maxBudgetUsd).toBeNull();
-  });
-});
-
-describe('RunExecutor: cancel', () => {
-  it('cancelLocal stops the run and it ends cancelled', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    const executor = newExecutor();
-    executor.start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    expect(executor.activeRunIds).toEqual(['run-1']);
-    expect(executor.cancelLocal(['run-1', 'not-mine'])).toBe(1);
-    expect(runner.runs[0]!.request.signal.aborted).toBe(true);
-    const run = await untilStatus('run-1', 'cancelled');
-    expect(run.output).toBe('Cancelled');
-    expect(run.completedAt).toBe(clock.now());
-    await until(() => executor.activeRunIds.length === 0, 'the run to leave the executor');
-  });
-
-  it('cancelAgentLocal stops only that agent’s runs', async () => {
-    const a = await createAgent({ name: 'a' });
-    const b = await createAgent({ name: 'b' });
-    await enqueue(a.id, 'run-a');
-    await enqueue(b.id, 'run-b');
-    const executor = newExecutor();
-    executor.start();
-    await until(() => runner.runs.length === 2, 'both runs to start');
-    expect(executor.cancelAgentLocal(a.id)).toBe(1);
-    await untilStatus('run-a', 'cancelled');
-    expect(await statusOf('run-b')).toBe('running');
-    expect(fakeRun('run-b').request.signal.aborted).toBe(false);
-  });
-
-  it('a cancel requested through the store is picked up at the next heartbeat', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    newExecutor().start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    const startedAt = clock.now();
-
-    const result = await store.requestCancel(agent.id, clock.now());
-    expect(result).toEqual({ cancelledQueued: [], runningIds: ['run-1'] });
-    await settle();
-    // Not yet: only the heartbeat reads the flag.
-    expect(runner.runs[0]!.request.signal.aborted).toBe(false);
-    expect(await statusOf('run-1')).toBe('running');
-
-    await clock.advanceTo(startedAt + HEARTBEAT_MS);
-    await until(() => runner.runs[0]!.request.signal.aborted, 'the heartbeat to abort the run');
-    const run = await untilStatus('run-1', 'cancelled');
-    expect(run.output).toBe('Cancelled');
-  });
-
-  it('store.requestCancel ends queued runs as cancelled at once; they never start', async () => {
-    const busy = await createAgent({ name: 'busy' });
-    const waiting = await createAgent({ name: 'waiting' });
-    await enqueue(busy.id, 'run-busy');
-    await enqueue(waiting.id, 'run-waiting');
-    newExecutor({ maxConcurrentRuns: 1 }).start();
-    await until(() => runner.runs.length === 1, 'the first run to start');
-    expect(await statusOf('run-waiting')).toBe('queued');
-
-    const result = await store.requestCancel(waiting.id, clock.now());
-    expect(result).toEqual({ cancelledQueued: ['run-waiting'], runningIds: [] });
-    const cancelled = await store.getRun('run-waiting');
-    expect(cancelled).toMatchObject({ status: 'cancelled', completedAt: clock.now(), durationMs: 0, startedAt: null });
-    expect(cancelled?.output).toMatch(/before it started/i);
-
-    fakeRun('run-busy').finish();
-    await untilStatus('run-busy', 'success');
-    await clock.advance(3 * POLL_MS);
-    expect(requestedRunIds()).toEqual(['run-busy']);
-    expect(await statusOf('run-waiting')).toBe('cancelled');
-  });
-});
-
-describe('RunExecutor: fencing and leases', () => {
-  it('finishRun by another executor is refused', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    const now = clock.now();
-    const claimed = await store.claimQueuedRun('exec-A', now, now + LEASE_MS);
-    expect(claimed?.run.id).toBe('run-1');
-    const outcome = { ...ZERO_USAGE, status: 'success' as const, output: 'stolen' };
-    expect(await store.finishRun('run-1', 'exec-B', outcome, now + 10)).toBe(false);
-    expect(await store.getRun('run-1')).toMatchObject({ status: 'running', executorId: 'exec-A', output: null });
-    expect(await store.finishRun('run-1', 'exec-A', { ...outcome, output: 'mine' }, now + 20)).toBe(true);
-    expect(await store.getRun('run-1')).toMatchObject({ status: 'success', output: 'mine', durationMs: 20 });
-    // Written once: a second finish is refused too.
-    expect(await store.finishRun('run-1', 'exec-A', { ...outcome, status: 'error', output: 'again' }, now + 30)).toBe(false);
-    expect(await statusOf('run-1')).toBe('success');
-  });
-
-  it('an executor whose run was taken over stops it at the heartbeat and cannot overwrite the result', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    const executor = newExecutor();
-    executor.start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    // Another instance decides the run is abandoned.
-    expect(await store.endAbandonedRuns(clock.now(), { everything: true })).toHaveLength(1);
-    await clock.advance(HEARTBEAT_MS);
-    await until(() => runner.runs[0]!.request.signal.aborted, 'the heartbeat to stop the lost run');
-    // The executor has tried to write its (cancelled) outcome and was refused.
-    await until(() => executor.activeRunIds.length === 0, 'the executor to let go of the run');
-    const run = await store.getRun('run-1');
-    expect(run?.status).toBe('error');
-    expect(run?.output).toMatch(/service stopped/);
-  });
-
-  it('the heartbeat renews the lease and saves usage reported so far', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    newExecutor().start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    runner.runs[0]!.request.onProgress?.({ ...ZERO_USAGE, costUsd: 0.42, inputTokens: 100, numTurns: 2 });
-    await clock.advance(HEARTBEAT_MS);
-    await until(async () => (await store.getRun('run-1'))?.costUsd === 0.42, 'usage to be saved');
-    const run = await store.getRun('run-1');
-    expect(run).toMatchObject({ status: 'running', inputTokens: 100, numTurns: 2, leaseExpiresAt: clock.now() + LEASE_MS });
-    // Well past the first lease: still held, because the heartbeat keeps renewing it.
-    await clock.advance(2 * LEASE_MS);
-    expect(await store.getRun('run-1')).toMatchObject({ status: 'running' });
-  });
-
-  it('a runner that throws still ends the run, as error', async () => {
-    const throwing: AgentRunner = {
-      run: async () => {
-        throw new Error('sdk exploded');
-      },
-    };
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    newExecutor({ runner: throwing }).start();
-    const run = await untilStatus('run-1', 'error');
-    expect(run.output).toContain('sdk exploded');
-  });
-});
-
-describe('RunExecutor: stop', () => {
-  it('lets runs finish within the grace period, cancels the rest after it, and claims nothing more', async () => {
-    const a = await createAgent({ name: 'a' });
-    const b = await createAgent({ name: 'b' });
-    await enqueue(a.id, 'run-quick');
-    await enqueue(b.id, 'run-slow');
-    await enqueue(a.id, 'run-waiting');
-    const executor = newExecutor({ maxConcurrentRuns: 2 });
-    executor.start();
-    await until(() => runner.runs.length === 2, 'two runs to start');
-
-    let stopped = false;
-    const stopping = executor.stop(10_000).then(() => {
-      stopped = true;
+    afterEach(async () => {
+      for (const run of runner.runs) run.finish();
+      for (const executor of executors) {
+        const stopping = executor.stop(1_000);
+        await advance(1_001);
+        await stopping;
+      }
+      expect(clock.pendingTimers).toBe(0);
+      await store.close();
+      fs.rmSync(workspacesDir, { recursive: true, force: true });
     });
-    await clock.advance(4_000);
-    fakeRun('run-quick').finish({ output: 'made it' });
-    await untilStatus('run-quick', 'success');
-    // The freed slot is not refilled while stopping.
-    await settle();
-    expect(requestedRunIds()).toEqual(['run-quick', 'run-slow']);
-    expect(await statusOf('run-waiting')).toBe('queued');
-    expect(stopped).toBe(false);
-    expect(fakeRun('run-slow').request.signal.aborted).toBe(false);
 
-    await clock.advance(5_999); // 9.999 s into the grace period
-    expect(fakeRun('run-slow').request.signal.aborted).toBe(false);
-    expect(stopped).toBe(false);
+    /** The fake clock's advance, with the store going idle after each timer (PostgreSQL needs real round trips). */
+    const advance = (ms: number) => advanceClockTo(clock, clock.now() + ms, idle);
+    const advanceTo = (target: number) => advanceClockTo(clock, target, idle);
 
-    await clock.advance(1);
-    await stopping;
-    expect(stopped).toBe(true);
-    const slow = await store.getRun('run-slow');
-    expect(slow?.status).toBe('cancelled');
-    expect(slow?.output).toMatch(/shut down/);
-    expect(await store.getRun('run-quick')).toMatchObject({ status: 'success', output: 'made it' });
-    expect(await statusOf('run-waiting')).toBe('queued');
-    expect(executor.activeRunIds).toEqual([]);
-    expect(clock.pendingTimers).toBe(0);
-  });
+    function newExecutor(options: Partial<RunExecutorOptions> = {}): RunExecutor {
+      const executor = new RunExecutor({
+        store,
+        runner,
+        clock,
+        logger,
+        instanceId: 'exec-1',
+        maxConcurrentRuns: 2,
+        leaseMs: LEASE_MS,
+        heartbeatMs: HEARTBEAT_MS,
+        pollMs: POLL_MS,
+        workspacesDir,
+        ...options,
+      });
+      executors.push(executor);
+      return executor;
+    }
 
-  it('returns as soon as every run finished within the grace period', async () => {
-    const agent = await createAgent();
-    await enqueue(agent.id, 'run-1');
-    const executor = newExecutor();
-    executor.start();
-    await until(() => runner.runs.length === 1, 'the run to start');
-    let stopped = false;
-    const stopping = executor.stop(60_000).then(() => {
-      stopped = true;
+    async function createAgent(overrides: Partial<AgentInput> = {}): Promise<Agent> {
+      const now = clock.now();
+      const { fields, nextFireAt } = planNewAgent(
+        { name: 'worker', schedule: '0 9 * * *', prompt: 'Do the work', enabled: false, ...overrides },
+        now,
+      );
+      return store.createAgent(fields, null, nextFireAt, now);
+    }
+
+    /** Queues a manual run, 1 ms after the previous one so the queue order is unambiguous. */
+    async function enqueue(agentId: string, runId: string): Promise<Run> {
+      await advance(1);
+      const run = await store.enqueueManualRun(agentId, runId, clock.now());
+      if (!run) throw new Error('agent missing');
+      return run;
+    }
+
+    async function statusOf(runId: string): Promise<RunStatus | undefined> {
+      return (await store.getRun(runId))?.status;
+    }
+
+    /**
+     * Yields to the event loop until `condition` holds. The executor creates each agent's working
+     * directory on the real file system before calling the runner, so a run reaches the runner after
+     * real (but short) I/O; this waits for that without any timer.
+     */
+    async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
+      // Bounded by real time, not by a count of turns: file system work runs on libuv's thread pool
+      // and can take a while on a busy machine.
+      const giveUpAt = Date.now() + 10_000;
+      for (;;) {
+        if (await condition()) return;
+        if (Date.now() > giveUpAt) throw new Error(`timed out waiting for: ${what}`);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+
+    /**
+     * Ids of the runs the runner was asked to do, sorted: runs claimed together reach the runner in
+     * the order their (real) working-directory creation completes, so the claim order is checked
+     * through the store's statuses instead.
+     */
+    const requestedRunIds = () => runner.runs.map((r) => r.request.runId).sort();
+
+    async function untilStatus(runId: string, status: RunStatus): Promise<Run> {
+      await until(async () => (await statusOf(runId)) === status, `run ${runId} to be ${status}`);
+      return (await store.getRun(runId))!;
+    }
+
+    function fakeRun(runId: string) {
+      const run = runner.runs.find((r) => r.request.runId === runId);
+      if (!run) throw new Error(`the runner never got ${runId}`);
+      return run;
+    }
+
+    describe('RunExecutor: concurrency and queue order', () => {
+      it('runs beyond maxConcurrentRuns stay queued and start in queue order as slots free up', async () => {
+        const a = await createAgent({ name: 'a' });
+        const b = await createAgent({ name: 'b' });
+        // Ids in reverse alphabetical order, so only queue order explains the start order.
+        await enqueue(a.id, 'run-d');
+        await enqueue(b.id, 'run-c');
+        await enqueue(a.id, 'run-b');
+        await enqueue(b.id, 'run-a');
+
+        newExecutor({ maxConcurrentRuns: 2 }).start();
+        await until(() => runner.runs.length === 2, 'two runs to start');
+        await idle();
+        expect(requestedRunIds()).toEqual(['run-c', 'run-d']);
+        expect(await statusOf('run-d')).toBe('running');
+        expect(await statusOf('run-c')).toBe('running');
+        expect(await statusOf('run-b')).toBe('queued');
+        expect(await statusOf('run-a')).toBe('queued');
+
+        // Polls do not start more while both slots are taken.
+        await advance(3 * POLL_MS);
+        expect(await statusOf('run-b')).toBe('queued');
+        expect(runner.runs).toHaveLength(2);
+
+        fakeRun('run-c').finish({ output: 'c done', costUsd: 0.5 });
+        await until(() => runner.runs.length === 3, 'the third run to start');
+        // The slot went to run-b, next in the queue, not run-a.
+        expect(requestedRunIds()).toEqual(['run-b', 'run-c', 'run-d']);
+        expect(await statusOf('run-b')).toBe('running');
+        const c = await untilStatus('run-c', 'success');
+        expect(c).toMatchObject({ output: 'c done', costUsd: 0.5, executorId: 'exec-1' });
+        expect(await statusOf('run-a')).toBe('queued');
+
+        fakeRun('run-d').finish();
+        await until(() => runner.runs.length === 4, 'the fourth run to start');
+        expect(requestedRunIds()).toEqual(['run-a', 'run-b', 'run-c', 'run-d']);
+        fakeRun('run-b').finish();
+        fakeRun('run-a').finish({ status: 'error', output: 'it broke' });
+        await untilStatus('run-a', 'error');
+        await untilStatus('run-b', 'success');
+        expect(logger.errors).toEqual([]);
+      });
+
+      it('records a finished run with its timings', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        newExecutor().start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        const started = await store.getRun('run-1');
+        expect(started).toMatchObject({ status: 'running', executorId: 'exec-1', startedAt: clock.now() });
+        expect(started?.leaseExpiresAt).toBe(clock.now() + LEASE_MS);
+        const startedAt = clock.now();
+        await advance(2_500);
+        fakeRun('run-1').finish({ numTurns: 3, outputTokens: 40 });
+        const done = await untilStatus('run-1', 'success');
+        expect(done).toMatchObject({ completedAt: startedAt + 2_500, durationMs: 2_500, numTurns: 3, outputTokens: 40, leaseExpiresAt: null });
+      });
+
+      it('wake() starts a run queued after start at once, without waiting for the poll', async () => {
+        const agent = await createAgent();
+        const executor = newExecutor();
+        executor.start();
+        await idle();
+        await store.enqueueManualRun(agent.id, 'run-now', clock.now());
+        executor.wake();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        expect(requestedRunIds()).toEqual(['run-now']);
+      });
+
+      it('the poll picks up a run queued by someone else', async () => {
+        const agent = await createAgent();
+        newExecutor().start();
+        await idle();
+        await store.enqueueManualRun(agent.id, 'run-elsewhere', clock.now());
+        await idle();
+        expect(await statusOf('run-elsewhere')).toBe('queued');
+        await advance(POLL_MS);
+        await until(() => runner.runs.length === 1, 'the poll to start the run');
+      });
     });
-    await clock.advance(1_000);
-    fakeRun('run-1').finish();
-    await until(() => stopped, 'stop to return');
-    await stopping;
-    expect(await statusOf('run-1')).toBe('success');
-    expect(clock.pendingTimers).toBe(0);
-  });
 
-  it('stop() without runs is immediate, safe twice, and leaves no timers', async () => {
-    const executor = newExecutor();
-    executor.start();
-    await settle();
-    expect(clock.pendingTimers).toBeGreaterThan(0);
-    await executor.stop(5_000);
-    await executor.stop(5_000);
-    expect(clock.pendingTimers).toBe(0);
-    // A stopped executor claims nothing.
-    const agent = await createAgent();
-    await store.enqueueManualRun(agent.id, 'late', clock.now());
-    executor.wake();
-    await settle();
-    expect(runner.runs).toHaveLength(0);
-    expect(await statusOf('late')).toBe('queued');
+    describe('RunExecutor: the agent as it is at run start', () => {
+      it('passes the CURRENT prompt, maxTurns and maxBudgetUsd, edited after enqueue', async () => {
+        const agent = await createAgent({ prompt: 'old prompt', maxTurns: 5, maxBudgetUsd: 1, allowedTools: ['Read'] });
+        await enqueue(agent.id, 'run-1');
+        const now = clock.now();
+        await store.updateAgent(
+          agent.id,
+          (current) => planAgentUpdate(current, { prompt: 'new prompt', maxTurns: 12, maxBudgetUsd: 2.5, model: 'claude-x', allowedTools: ['Read', 'Grep'] }, now),
+          now,
+        );
+        newExecutor().start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        const request = runner.runs[0]!.request;
+        expect(request).toMatchObject({
+          runId: 'run-1',
+          prompt: 'new prompt',
+          maxTurns: 12,
+          maxBudgetUsd: 2.5,
+          model: 'claude-x',
+          allowedTools: ['Read', 'Grep'],
+          cwd: path.join(workspacesDir, agent.id),
+        });
+        expect(fs.statSync(request.cwd).isDirectory()).toBe(true);
+      });
+
+      it('a removed budget reaches the runner as null', async () => {
+        const agent = await createAgent({ maxBudgetUsd: 3 });
+        await enqueue(agent.id, 'run-1');
+        const now = clock.now();
+        await store.updateAgent(agent.id, (current) => planAgentUpdate(current, { maxBudgetUsd: null }, now), now);
+        newExecutor().start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        expect(runner.runs[0]!.request.maxBudgetUsd).toBeNull();
+      });
+    });
+
+    describe('RunExecutor: cancel', () => {
+      it('cancelLocal stops the run and it ends cancelled', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const executor = newExecutor();
+        executor.start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        expect(executor.activeRunIds).toEqual(['run-1']);
+        expect(executor.cancelLocal(['run-1', 'not-mine'])).toBe(1);
+        expect(runner.runs[0]!.request.signal.aborted).toBe(true);
+        const run = await untilStatus('run-1', 'cancelled');
+        expect(run.output).toBe('Cancelled');
+        expect(run.completedAt).toBe(clock.now());
+        await until(() => executor.activeRunIds.length === 0, 'the run to leave the executor');
+      });
+
+      it('cancelAgentLocal stops only that agent’s runs', async () => {
+        const a = await createAgent({ name: 'a' });
+        const b = await createAgent({ name: 'b' });
+        await enqueue(a.id, 'run-a');
+        await enqueue(b.id, 'run-b');
+        const executor = newExecutor();
+        executor.start();
+        await until(() => runner.runs.length === 2, 'both runs to start');
+        expect(executor.cancelAgentLocal(a.id)).toBe(1);
+        await untilStatus('run-a', 'cancelled');
+        expect(await statusOf('run-b')).toBe('running');
+        expect(fakeRun('run-b').request.signal.aborted).toBe(false);
+      });
+
+      it('a cancel requested through the store is picked up at the next heartbeat', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        newExecutor().start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        const startedAt = clock.now();
+
+        const result = await store.requestCancel(agent.id, clock.now());
+        expect(result).toEqual({ cancelledQueued: [], runningIds: ['run-1'] });
+        await idle();
+        // Not yet: only the heartbeat reads the flag.
+        expect(runner.runs[0]!.request.signal.aborted).toBe(false);
+        expect(await statusOf('run-1')).toBe('running');
+
+        await advanceTo(startedAt + HEARTBEAT_MS);
+        await until(() => runner.runs[0]!.request.signal.aborted, 'the heartbeat to abort the run');
+        const run = await untilStatus('run-1', 'cancelled');
+        expect(run.output).toBe('Cancelled');
+      });
+
+      it('store.requestCancel ends queued runs as cancelled at once; they never start', async () => {
+        const busy = await createAgent({ name: 'busy' });
+        const waiting = await createAgent({ name: 'waiting' });
+        await enqueue(busy.id, 'run-busy');
+        await enqueue(waiting.id, 'run-waiting');
+        newExecutor({ maxConcurrentRuns: 1 }).start();
+        await until(() => runner.runs.length === 1, 'the first run to start');
+        expect(await statusOf('run-waiting')).toBe('queued');
+
+        const result = await store.requestCancel(waiting.id, clock.now());
+        expect(result).toEqual({ cancelledQueued: ['run-waiting'], runningIds: [] });
+        const cancelled = await store.getRun('run-waiting');
+        expect(cancelled).toMatchObject({ status: 'cancelled', completedAt: clock.now(), durationMs: 0, startedAt: null });
+        expect(cancelled?.output).toMatch(/before it started/i);
+
+        fakeRun('run-busy').finish();
+        await untilStatus('run-busy', 'success');
+        await advance(3 * POLL_MS);
+        expect(requestedRunIds()).toEqual(['run-busy']);
+        expect(await statusOf('run-waiting')).toBe('cancelled');
+      });
+    });
+
+    describe('RunExecutor: fencing and leases', () => {
+      it('finishRun by another executor is refused', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const now = clock.now();
+        const claimed = await store.claimQueuedRun('exec-A', now, now + LEASE_MS);
+        expect(claimed?.run.id).toBe('run-1');
+        const outcome = { ...ZERO_USAGE, status: 'success' as const, output: 'stolen' };
+        expect(await store.finishRun('run-1', 'exec-B', outcome, now + 10)).toBe(false);
+        expect(await store.getRun('run-1')).toMatchObject({ status: 'running', executorId: 'exec-A', output: null });
+        expect(await store.finishRun('run-1', 'exec-A', { ...outcome, output: 'mine' }, now + 20)).toBe(true);
+        expect(await store.getRun('run-1')).toMatchObject({ status: 'success', output: 'mine', durationMs: 20 });
+        // Written once: a second finish is refused too.
+        expect(await store.finishRun('run-1', 'exec-A', { ...outcome, status: 'error', output: 'again' }, now + 30)).toBe(false);
+        expect(await statusOf('run-1')).toBe('success');
+      });
+
+      it('an executor whose run was taken over stops it at the heartbeat and cannot overwrite the result', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const executor = newExecutor();
+        executor.start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        // Another instance decides the run is abandoned.
+        expect(await store.endAbandonedRuns(clock.now(), { everything: true })).toHaveLength(1);
+        await advance(HEARTBEAT_MS);
+        await until(() => runner.runs[0]!.request.signal.aborted, 'the heartbeat to stop the lost run');
+        // The executor has tried to write its (cancelled) outcome and was refused.
+        await until(() => executor.activeRunIds.length === 0, 'the executor to let go of the run');
+        const run = await store.getRun('run-1');
+        expect(run?.status).toBe('error');
+        expect(run?.output).toMatch(/service stopped/);
+      });
+
+      it('the heartbeat renews the lease and saves usage reported so far', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        newExecutor().start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        runner.runs[0]!.request.onProgress?.({ ...ZERO_USAGE, costUsd: 0.42, inputTokens: 100, numTurns: 2 });
+        await advance(HEARTBEAT_MS);
+        await until(async () => (await store.getRun('run-1'))?.costUsd === 0.42, 'usage to be saved');
+        const run = await store.getRun('run-1');
+        expect(run).toMatchObject({ status: 'running', inputTokens: 100, numTurns: 2, leaseExpiresAt: clock.now() + LEASE_MS });
+        // Well past the first lease: still held, because the heartbeat keeps renewing it.
+        await advance(2 * LEASE_MS);
+        const later = await store.getRun('run-1');
+        expect(later).toMatchObject({ status: 'running' });
+        expect(later!.leaseExpiresAt).toBeGreaterThan(clock.now());
+      });
+
+      it('a runner that throws still ends the run, as error', async () => {
+        const throwing: AgentRunner = {
+          run: async () => {
+            throw new Error('sdk exploded');
+          },
+        };
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        newExecutor({ runner: throwing }).start();
+        const run = await untilStatus('run-1', 'error');
+        expect(run.output).toContain('sdk exploded');
+      });
+    });
+
+    describe('RunExecutor: stop', () => {
+      it('lets runs finish within the grace period, cancels the rest after it, and claims nothing more', async () => {
+        const a = await createAgent({ name: 'a' });
+        const b = await createAgent({ name: 'b' });
+        await enqueue(a.id, 'run-quick');
+        await enqueue(b.id, 'run-slow');
+        await enqueue(a.id, 'run-waiting');
+        const executor = newExecutor({ maxConcurrentRuns: 2 });
+        executor.start();
+        await until(() => runner.runs.length === 2, 'two runs to start');
+
+        let stopped = false;
+        const stopping = executor.stop(10_000).then(() => {
+          stopped = true;
+        });
+        await advance(4_000);
+        fakeRun('run-quick').finish({ output: 'made it' });
+        await untilStatus('run-quick', 'success');
+        // The freed slot is not refilled while stopping.
+        await idle();
+        expect(requestedRunIds()).toEqual(['run-quick', 'run-slow']);
+        expect(await statusOf('run-waiting')).toBe('queued');
+        expect(stopped).toBe(false);
+        expect(fakeRun('run-slow').request.signal.aborted).toBe(false);
+
+        await advance(5_999); // 9.999 s into the grace period
+        expect(fakeRun('run-slow').request.signal.aborted).toBe(false);
+        expect(stopped).toBe(false);
+
+        await advance(1);
+        await stopping;
+        expect(stopped).toBe(true);
+        const slow = await store.getRun('run-slow');
+        expect(slow?.status).toBe('cancelled');
+        expect(slow?.output).toMatch(/shut down/);
+        expect(await store.getRun('run-quick')).toMatchObject({ status: 'success', output: 'made it' });
+        expect(await statusOf('run-waiting')).toBe('queued');
+        expect(executor.activeRunIds).toEqual([]);
+        expect(clock.pendingTimers).toBe(0);
+      });
+
+      it('returns as soon as every run finished within the grace period', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const executor = newExecutor();
+        executor.start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        let stopped = false;
+        const stopping = executor.stop(60_000).then(() => {
+          stopped = true;
+        });
+        await advance(1_000);
+        fakeRun('run-1').finish();
+        await until(() => stopped, 'stop to return');
+        await stopping;
+        expect(await statusOf('run-1')).toBe('success');
+        expect(clock.pendingTimers).toBe(0);
+      });
+
+      it('stop() without runs is immediate, safe twice, and leaves no timers', async () => {
+        const executor = newExecutor();
+        executor.start();
+        await idle();
+        expect(clock.pendingTimers).toBeGreaterThan(0);
+        await executor.stop(5_000);
+        await executor.stop(5_000);
+        expect(clock.pendingTimers).toBe(0);
+        // A stopped executor claims nothing.
+        const agent = await createAgent();
+        await store.enqueueManualRun(agent.id, 'late', clock.now());
+        executor.wake();
+        await idle();
+        expect(runner.runs).toHaveLength(0);
+        expect(await statusOf('late')).toBe('queued');
+      });
+    });
   });
-});
+}

@@ -16,7 +16,7 @@ const types = {
 };
 
 /** Any number, so long as every instance uses the same: it serialises migrations. */
-const MIGRATION_LOCK_KEY = 4_711_015_001;
+export const MIGRATION_LOCK_KEY = 4_711_015_001;
 
 export interface PostgresStoreOptions {
   /** Pool size for this instance. */
