@@ -1,4 +1,4 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { LIMITS } from '../defaults.js';
 import { PERIODS, ROLES, RUN_STATUSES, RUN_TRIGGERS } from '../domain/types.js';
 
@@ -12,7 +12,14 @@ const NonBlank = (maxLength: number, description: string) =>
   Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
 
 const Instant = Type.String({ format: 'date-time' });
-const NullableInstant = Type.Union([Instant, Type.Null()]);
+
+/**
+ * A response field that may be null, as OpenAPI 3.0's `nullable` (not `anyOf` with null: the
+ * serializer would test every branch of an anyOf on every response).
+ */
+const OrNull = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
+  Type.Unsafe<Static<T> | null>({ ...schema, ...options, nullable: true });
+const NullableInstant = OrNull(Instant);
 
 export const ErrorBody = Type.Object(
   {
@@ -95,19 +102,19 @@ export const AgentJson = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    description: Type.Union([Type.String(), Type.Null()]),
+    description: OrNull(Type.String()),
     schedule: Type.String(),
     timezone: Type.String(),
     prompt: Type.String(),
     enabled: Type.Boolean(),
     maxTurns: Type.Integer(),
-    maxBudgetUsd: Type.Union([Type.Number(), Type.Null()]),
-    model: Type.Union([Type.String(), Type.Null()]),
+    maxBudgetUsd: OrNull(Type.Number()),
+    model: OrNull(Type.String()),
     allowedTools: Type.Array(Type.String()),
-    nextRunAt: Type.Union([Instant, Type.Null()], { description: 'Next scheduled fire time; null when disabled' }),
+    nextRunAt: OrNull(Instant, { description: 'Next scheduled fire time; null when disabled' }),
     lastRunAt: NullableInstant,
-    lastStatus: Type.Union([StringEnum(RUN_STATUSES), Type.Null()]),
-    creator: Type.Union([UserRef, Type.Null()]),
+    lastStatus: OrNull(StringEnum(RUN_STATUSES)),
+    creator: OrNull(UserRef),
     createdAt: Instant,
     updatedAt: Instant,
   },
@@ -121,8 +128,8 @@ export const RunJson = Type.Object(
     agentId: Type.String(),
     status: StringEnum(RUN_STATUSES),
     trigger: StringEnum(RUN_TRIGGERS),
-    scheduledFor: Type.Union([Instant, Type.Null()], { description: 'The slot that fired, for scheduled runs' }),
-    output: Type.Union([Type.String(), Type.Null()]),
+    scheduledFor: OrNull(Instant, { description: 'The slot that fired, for scheduled runs' }),
+    output: OrNull(Type.String()),
     costUsd: Type.Number(),
     inputTokens: Type.Integer({ description: 'All input tokens: uncached + cache writes + cache reads' }),
     outputTokens: Type.Integer(),
@@ -132,8 +139,8 @@ export const RunJson = Type.Object(
     queuedAt: Instant,
     startedAt: NullableInstant,
     completedAt: NullableInstant,
-    durationMs: Type.Union([Type.Integer(), Type.Null()]),
-    executorId: Type.Union([Type.String(), Type.Null()], { description: 'The service instance that executed the run' }),
+    durationMs: OrNull(Type.Integer()),
+    executorId: OrNull(Type.String(), { description: 'The service instance that executed the run' }),
   },
   { $id: 'Run' },
 );

@@ -26,7 +26,8 @@ export interface PassReport {
 /** Slots late by up to this much are on time, whatever the catch-up window says (timer jitter, a busy loop). */
 export const ON_TIME_TOLERANCE_MS = 60_000;
 
-const BATCH = 200;
+/** Ticks claimed per transaction: small enough that a claimed run is visible within a few ms. */
+const BATCH = 50;
 
 /**
  * Decides WHEN agents run. One timer aims at the earliest `next_fire_at` of all agents (never
@@ -107,8 +108,8 @@ export class Scheduler {
     const { store, clock } = this.options;
     for (;;) {
       const due = await store.findDueAgents(clock.now(), BATCH);
-      // The batch is claimed in one transaction; each claim still reads the clock itself, so
-      // lateness and queuedAt are those of its own claim.
+      // The batch is claimed in one transaction (one commit). Each claim is planned with the
+      // clock read just before the batch is written; its run becomes visible at the commit.
       const planned = due.map((agent) => this.plan(agent, clock.now()));
       const results = await store.claimTicks(planned.map((p) => p.claim));
       results.forEach((result, i) => {

@@ -362,7 +362,8 @@ export class SqlStore implements Store {
             sql<number>`cast(${slot} as bigint)`.as('scheduled_for'),
             sql<number>`cast(${now} as bigint)`.as('queued_at'),
           ])
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('runs').select('id').where('agent_id', '=', agentId).where(ACTIVE)))),
+          // `select 1`: the agent's runs index answers it alone, without reading any run row.
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('runs').select(sql.lit(1).as('one')).where('agent_id', '=', agentId).where(ACTIVE)))),
       )
       .onConflict((oc) => oc.columns(['agent_id', 'scheduled_for']).doNothing()),
   );
