@@ -26,8 +26,8 @@ export interface PassReport {
 /** Slots late by up to this much are on time, whatever the catch-up window says (timer jitter, a busy loop). */
 export const ON_TIME_TOLERANCE_MS = 60_000;
 
-/** Ticks claimed per transaction: small enough that a claimed run is visible within a few ms. */
-const BATCH = 50;
+/** Ticks claimed per transaction (two statements whatever the size). */
+const BATCH = 200;
 
 /**
  * Decides WHEN agents run. One timer aims at the earliest `next_fire_at` of all agents (never

@@ -337,54 +337,65 @@ export class SqlStore implements Store {
     return result!;
   }
 
-  /** Compare-and-set: only a claimer that still sees `due` moves the agent on. */
-  private readonly moveAgentQuery = precompiled(3, (next, agentId, due) =>
-    this.db
-      .updateTable('agents')
-      .set({ next_fire_at: next as unknown as number })
-      .where('id', '=', agentId)
-      .where('next_fire_at', '=', due as unknown as number)
-      .where('enabled', '=', 1),
-  );
-
-  /** Overlap rule: no new scheduled run while the agent has one queued or running. */
-  private readonly insertScheduledRunQuery = precompiled(4, (runId, agentId, slot, now) =>
-    this.db
-      .insertInto('runs')
-      .columns(['id', 'agent_id', 'status', 'trigger', 'scheduled_for', 'queued_at'])
-      .expression(
-        this.db
-          .selectNoFrom([
-            sql.val(runId).as('id'),
-            sql.val(agentId).as('agent_id'),
-            sql.lit('queued').as('status'),
-            sql.lit('schedule').as('trigger'),
-            sql<number>`cast(${slot} as bigint)`.as('scheduled_for'),
-            sql<number>`cast(${now} as bigint)`.as('queued_at'),
-          ])
-          // `select 1`: the agent's runs index answers it alone, without reading any run row.
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('runs').select(sql.lit(1).as('one')).where('agent_id', '=', agentId).where(ACTIVE)))),
-      )
-      .onConflict((oc) => oc.columns(['agent_id', 'scheduled_for']).doNothing()),
-  );
-
+  /**
+   * Claims a batch of ticks in one transaction and two statements, whatever the batch size:
+   *
+   * 1. Compare-and-set: only a claimer that still sees `due` moves each agent on. On PostgreSQL
+   *    an agent another instance is claiming right now is skipped rather than waited for (SKIP
+   *    LOCKED), so instances claim different agents side by side. A skipped tick is not lost:
+   *    if the other claim rolled back, the agent is still due at the next pass.
+   * 2. The runs of the moved agents that have a slot to run, unless the agent has a run queued
+   *    or running (the overlap rule); UNIQUE(agent_id, scheduled_for) is the safety net.
+   */
   async claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]> {
     if (claims.length === 0) return [];
-    // One transaction for the batch: one commit instead of one per tick.
     return this.db.transaction().execute(async (trx) => {
-      const results: TickResult[] = [];
-      for (const claim of claims) {
-        const moved = await this.moveAgentQuery(trx, claim.next, claim.agentId, claim.due);
-        if (Number(moved.numAffectedRows ?? 0) !== 1) {
-          results.push('lost');
-        } else if (claim.slot === null) {
-          results.push('skipped_stale');
-        } else {
-          const inserted = await this.insertScheduledRunQuery(trx, claim.runId, claim.agentId, claim.slot, claim.now);
-          results.push(Number(inserted.numAffectedRows ?? 0) === 1 ? 'fired' : 'skipped_overlap');
-        }
+      const moves = sql.join(
+        claims.map((c, i) =>
+          i === 0
+            ? sql`select ${c.agentId} as id, cast(${c.due} as bigint) as due, cast(${c.next} as bigint) as next`
+            : sql`select ${c.agentId}, cast(${c.due} as bigint), cast(${c.next} as bigint)`,
+        ),
+        sql` union all `,
+      );
+      const ids = sql.join(claims.map((c) => sql`${c.agentId}`));
+      const lockFree = this.traits.skipLocked
+        ? sql`and agents.id in (select id from agents where id in (${ids}) for update skip locked)`
+        : sql``;
+      const moved = await sql<{ id: string }>`
+        update agents set next_fire_at = v.next
+        from (${moves}) as v
+        where agents.id = v.id and agents.next_fire_at = v.due and agents.enabled = 1 ${lockFree}
+        returning agents.id
+      `.execute(trx);
+      const movedIds = new Set(moved.rows.map((r) => r.id));
+      const toRun = claims.filter((c) => movedIds.has(c.agentId) && c.slot !== null);
+      const fired = new Set<string>();
+      if (toRun.length > 0) {
+        const rows = sql.join(
+          toRun.map((c, i) =>
+            i === 0
+              ? sql`select ${c.runId} as id, ${c.agentId} as agent_id, cast(${c.slot} as bigint) as slot, cast(${c.now} as bigint) as queued_at`
+              : sql`select ${c.runId}, ${c.agentId}, cast(${c.slot} as bigint), cast(${c.now} as bigint)`,
+          ),
+          sql` union all `,
+        );
+        // `select 1`: the agent's runs index answers the overlap check alone, reading no run row.
+        const inserted = await sql<{ agent_id: string }>`
+          insert into runs (id, agent_id, status, trigger, scheduled_for, queued_at)
+          select v.id, v.agent_id, 'queued', 'schedule', v.slot, v.queued_at
+          from (${rows}) as v
+          where not exists (select 1 from runs where runs.agent_id = v.agent_id and runs.status in ('queued', 'running'))
+          on conflict (agent_id, scheduled_for) do nothing
+          returning agent_id
+        `.execute(trx);
+        for (const row of inserted.rows) fired.add(row.agent_id);
       }
-      return results;
+      return claims.map((c): TickResult => {
+        if (!movedIds.has(c.agentId)) return 'lost';
+        if (c.slot === null) return 'skipped_stale';
+        return fired.has(c.agentId) ? 'fired' : 'skipped_overlap';
+      });
     });
   }
 
