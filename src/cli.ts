@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { AppError } from './domain/errors.js';
+import { hashPassword } from './domain/passwords.js';
 import { displayPrefix, generateToken, hashToken } from './domain/tokens.js';
 import { ROLES, type Role } from './domain/types.js';
 import { openStore } from './store/open-store.js';
+import { choosePassword } from './password-prompt.js';
 import type { Store } from './store/store.js';
 
 const USAGE = `Usage: cron-agents <command>
@@ -12,7 +14,11 @@ const USAGE = `Usage: cron-agents <command>
 Commands:
   serve                                   Start the service (API, scheduler, runner)
   migrate                                 Apply database migrations and exit
-  user add NAME --role admin|member|viewer
+  user add NAME --role admin|member|viewer [--password]
+                                          With --password, also set a dashboard password
+                                          (typed at a terminal; else generated and printed)
+  user password NAME                      Set or reset NAME's dashboard password (same way);
+                                          signs NAME out of every dashboard session
   user list
   token create USER [--name LABEL]        Print a new API token for USER (shown once)
   token revoke ID
@@ -69,13 +75,40 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'user': {
       if (sub === 'add') {
-        const { values, positionals } = parseArgs({ args: rest, options: { role: { type: 'string' } }, allowPositionals: true });
+        const { values, positionals } = parseArgs({
+          args: rest,
+          options: { role: { type: 'string' }, password: { type: 'boolean' } },
+          allowPositionals: true,
+        });
         const name = positionals[0];
         if (!name || positionals.length > 1) throw new UsageError('user add takes one NAME');
         const role = values.role ?? 'member';
         if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-        const user = await withStore((store) => store.createUser({ name, role: role as Role }, Date.now()));
-        console.log(`created user ${user.name} (${user.role}), id ${user.id}`);
+        const chosen = values.password ? await choosePassword(name) : null;
+        const passwordHash = chosen ? await hashPassword(chosen.password) : null;
+        const user = await withStore((store) => store.createUser({ name, role: role as Role, passwordHash }, Date.now()));
+        if (chosen?.generated) {
+          // As with tokens: the secret alone on stdout, so a script can take it.
+          console.error(`created user ${user.name} (${user.role}), id ${user.id}, with this dashboard password (shown only once):`);
+          console.log(chosen.password);
+        } else {
+          console.log(`created user ${user.name} (${user.role}), id ${user.id}${chosen ? ', with a dashboard password' : ''}`);
+        }
+        return;
+      }
+      if (sub === 'password') {
+        const name = rest[0];
+        if (!name || rest.length > 1) throw new UsageError('user password takes one NAME');
+        const user = await withStore((store) => store.findUserByName(name));
+        if (!user) throw new UsageError(`no user named "${name}" (create one with: user add ${name} --role member --password)`);
+        const chosen = await choosePassword(name);
+        const passwordHash = await hashPassword(chosen.password);
+        await withStore((store) => store.setUserPassword(user.id, passwordHash));
+        console.error(`password of ${user.name} set; their dashboard sessions have ended`);
+        if (chosen.generated) {
+          console.error('it is shown only once:');
+          console.log(chosen.password);
+        }
         return;
       }
       if (sub === 'list') {
@@ -83,7 +116,7 @@ async function main(argv: string[]): Promise<void> {
         for (const u of users) console.log(`${u.id}  ${u.name}  ${u.role}  created ${iso(u.createdAt)}`);
         return;
       }
-      throw new UsageError('user takes: add, list');
+      throw new UsageError('user takes: add, password, list');
     }
     case 'token': {
       if (sub === 'create') {

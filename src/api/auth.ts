@@ -16,11 +16,6 @@ declare module 'fastify' {
     role?: Role;
     /** The route needs no authentication (health, OpenAPI document). */
     public?: boolean;
-    /**
-     * The dashboard's catch-all route (SPA fallback): it matches any path, so auth decides on
-     * the raw URL, as for a request that matched no route.
-     */
-    fallback?: boolean;
   }
 }
 
@@ -62,7 +57,7 @@ export function installAuth(app: FastifyInstance, deps: { store: Store; clock: C
     // Decide on the route that matched, not the raw URL: the router decodes the path, so
     // `/%61pi/agents` reaches `/api/agents` although its raw URL does not start with `/api`.
     // Only when no route matched (a 404) is the raw URL all there is.
-    const path = config?.fallback ? request.url : (request.routeOptions.url ?? request.url);
+    const path = request.routeOptions.url ?? request.url;
     if (config?.public || !path.startsWith('/api')) return;
     const cookie = request.headers.authorization === undefined ? sessionCookie(request) : null;
     const user = cookie !== null ? await authenticateSession(request, cookie, deps) : await userOfBearer(request, deps);

@@ -8,6 +8,9 @@ import { agentRoutes } from './agent-routes.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuth } from './auth.js';
 import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
+import { previewRoutes } from './preview-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import { staticRoutes } from './static-routes.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -24,6 +27,8 @@ function makeAjv(coerceTypes: boolean): Ajv {
 export interface ServerOptions {
   /** The service's pino logger; none means a silent server. */
   logger?: FastifyBaseLogger;
+  /** The built dashboard; default: dist/web of this package. */
+  webDir?: string;
 }
 
 /** Builds the HTTP server: schemas, auth, errors, the OpenAPI document and every route. */
@@ -57,7 +62,13 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
         description: 'Runs Claude agents on cron schedules. Every /api route but this document requires `Authorization: Bearer <token>`.',
         version: '0.1.0',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          // The dashboard's sign-in (POST /api/session); writes also need the X-CSRF-Token header.
+          session: { type: 'apiKey', in: 'cookie', name: 'cron_agents_session' },
+        },
+      },
     },
   });
 
@@ -77,5 +88,9 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
 
   agentRoutes(app, deps);
   adminRoutes(app, deps);
+  // The dashboard: sign-in sessions, the schedule editor's preview, and the built web app.
+  sessionRoutes(app, deps);
+  previewRoutes(app, deps);
+  staticRoutes(app, { webDir: options.webDir });
   return app;
 }

@@ -17,10 +17,10 @@ import {
 import type { User } from '../domain/types.js';
 import type { ApiDeps } from './api-deps.js';
 import { Data, ErrorBody, RoleField } from './schemas.js';
-import { clearSessionCookie, setSessionCookie } from './session-auth.js';
+import { clearSessionCookie, sessionCookie, setSessionCookie } from './session-auth.js';
 
 const tags = ['session'];
-const security = [{ bearer: [] }, { session: [] }];
+const security: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
 
 const SessionJson = Type.Object({
   user: Type.Object({ id: Type.String(), name: Type.String(), role: RoleField, createdAt: Type.String({ format: 'date-time' }) }),
@@ -89,6 +89,9 @@ export function sessionRoutes(app: FastifyInstance, deps: ApiDeps): void {
       }
 
       await store.clearSignInFailures(subjects.name);
+      // Signing in again from the same browser replaces its session rather than adding one.
+      const previous = sessionCookie(request);
+      if (previous) await store.deleteSession(hashSessionId(previous));
       const sessionId = generateSessionId();
       // The expiry slides with use (up to the maximum age, which the cookie itself lasts).
       const expiresAt = slidingExpiry(now, now);

@@ -1,0 +1,150 @@
+import { createContext } from 'preact';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, loadSession, signOut, whenSignedOut, type Session } from './api';
+import { Loading } from './components/bits';
+import { Toasts, toast } from './components/feedback';
+import { LogoIcon } from './components/icons';
+import { AgentFormPage } from './pages/agent-form';
+import { AgentPage } from './pages/agent-page';
+import { AgentsPage } from './pages/agents';
+import { NotFoundPage } from './pages/not-found';
+import { OverviewPage } from './pages/overview';
+import { SignInPage } from './pages/sign-in';
+import { Link, navigate, useLocation } from './router';
+
+type AuthState = { status: 'loading' } | { status: 'signed-out'; reason: string | null } | { status: 'signed-in'; session: Session };
+
+const SessionContext = createContext<Session | null>(null);
+
+/** The signed-in session. Pages render only when there is one. */
+export function useSession(): Session {
+  const session = useContext(SessionContext);
+  if (!session) throw new Error('useSession outside a signed-in page');
+  return session;
+}
+
+/** Whether the user may change things (viewers may not; the server refuses them too). */
+export function useCanWrite(): boolean {
+  return useSession().user.role !== 'viewer';
+}
+
+function route(path: string) {
+  if (path === '/' || path === '/overview') return <OverviewPage />;
+  if (path === '/agents') return <AgentsPage />;
+  if (path === '/agents/new') return <AgentFormPage agentId={null} />;
+  const edit = /^\/agents\/([^/]+)\/edit$/.exec(path);
+  if (edit) return <AgentFormPage key={edit[1]} agentId={decodeURIComponent(edit[1]!)} />;
+  const agent = /^\/agents\/([^/]+)$/.exec(path);
+  if (agent) return <AgentPage key={agent[1]} agentId={decodeURIComponent(agent[1]!)} />;
+  return <NotFoundPage />;
+}
+
+function Header({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
+  const { path } = useLocation();
+  const section = path === '/' || path === '/overview' ? 'overview' : path.startsWith('/agents') ? 'agents' : null;
+  return (
+    <header class="topbar">
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <div class="topbar-inner">
+        <Link href="/" class="brand">
+          <LogoIcon />
+          <span>cron-agents</span>
+        </Link>
+        <nav aria-label="Main" class="nav">
+          <Link href="/" aria-current={section === 'overview' ? 'page' : undefined}>
+            Overview
+          </Link>
+          <Link href="/agents" aria-current={section === 'agents' ? 'page' : undefined}>
+            Agents
+          </Link>
+        </nav>
+        <div class="user">
+          <span class="user-name" data-testid="user-name">
+            {session.user.name}
+          </span>
+          <span class={`role role-${session.user.role}`} title={session.user.role === 'viewer' ? 'Viewers can see everything and change nothing' : undefined}>
+            {session.user.role === 'viewer' ? 'viewer · read-only' : session.user.role}
+          </span>
+          <button type="button" class="button button-quiet" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </div>
+    </header>
+  );
+}
+
+export function App() {
+  const [auth, setAuth] = useState<AuthState>({ status: 'loading' });
+  const { path } = useLocation();
+  const firstPath = useRef(true);
+
+  useEffect(() => {
+    whenSignedOut(() => setAuth({ status: 'signed-out', reason: 'Your session has ended. Sign in again.' }));
+    loadSession().then(
+      (session) => setAuth({ status: 'signed-in', session }),
+      (error: unknown) =>
+        setAuth({ status: 'signed-out', reason: error instanceof ApiError && error.status !== 401 ? error.message : null }),
+    );
+  }, []);
+
+  // Keyboard and screen-reader users land on the new page's heading after a navigation.
+  useEffect(() => {
+    if (firstPath.current) {
+      firstPath.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    requestAnimationFrame(() => document.querySelector<HTMLElement>('main h1')?.focus());
+  }, [path]);
+
+  if (auth.status === 'loading') {
+    return (
+      <div class="center-screen">
+        <Loading />
+      </div>
+    );
+  }
+
+  if (auth.status === 'signed-out') {
+    return (
+      <>
+        <SignInPage
+          reason={auth.reason}
+          onSignedIn={(session) => {
+            setAuth({ status: 'signed-in', session });
+            if (path === '/sign-in') navigate('/', { replace: true });
+          }}
+        />
+        <Toasts />
+      </>
+    );
+  }
+
+  const doSignOut = async () => {
+    try {
+      await signOut();
+    } catch (error) {
+      toast('error', error instanceof Error ? error.message : 'Could not sign out');
+    }
+    setAuth({ status: 'signed-out', reason: 'You have signed out.' });
+    navigate('/sign-in');
+  };
+
+  return (
+    <SessionContext.Provider value={auth.session}>
+      <Header session={auth.session} onSignOut={doSignOut} />
+      <main id="main" class="page">
+        {path === '/sign-in' ? <Redirect to="/" /> : route(path)}
+      </main>
+      <Toasts />
+    </SessionContext.Provider>
+  );
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}

@@ -1,0 +1,338 @@
+import { describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/domain/passwords.js';
+import { SESSION_IDLE_MS, SESSION_MAX_MS, SIGN_IN_LIMIT_PER_ADDRESS, SIGN_IN_LIMIT_PER_NAME, SIGN_IN_WINDOW_MS } from '../../src/domain/sessions.js';
+import type { Role } from '../../src/domain/types.js';
+import type { TestApp } from '../support/test-app.js';
+import { agentBody, call, expectError, useTestApp, type AgentJson } from './api-helpers.js';
+
+/** Dashboard sign-in: POST/GET/DELETE /api/session, the session cookie, CSRF and rate limits. */
+
+const PASSWORD = 'correct horse battery';
+
+interface SessionJson {
+  user: { id: string; name: string; role: Role; createdAt: string };
+  method: 'session' | 'token';
+  csrfToken: string | null;
+  expiresAt: string | null;
+}
+
+interface InjectOptions {
+  cookie?: string;
+  csrf?: string;
+  body?: unknown;
+  ip?: string;
+  headers?: Record<string, string>;
+}
+
+let t: TestApp;
+
+/** A request as a browser of the dashboard sends it: no bearer token, maybe the cookie and the CSRF token. */
+async function browser(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', url: string, options: InjectOptions = {}) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.cookie) headers.cookie = options.cookie;
+  if (options.csrf) headers['x-csrf-token'] = options.csrf;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await t.app.server.inject({
+    method,
+    url,
+    headers,
+    remoteAddress: options.ip ?? '127.0.0.1',
+    ...(options.body !== undefined ? { payload: JSON.stringify(options.body) } : {}),
+  });
+  const isJson = String(response.headers['content-type'] ?? '').includes('application/json');
+  return {
+    status: response.statusCode,
+    headers: response.headers,
+    text: response.body,
+    body: (isJson ? JSON.parse(response.body) : undefined) as any,
+    setCookie: ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []),
+  };
+}
+
+async function setPassword(name: string, password = PASSWORD): Promise<string> {
+  const user = await t.app.store.findUserByName(name);
+  if (!user) throw new Error(`no user ${name}`);
+  expect(await t.app.store.setUserPassword(user.id, await hashPassword(password))).toBe(true);
+  return user.id;
+}
+
+/** Signs in and returns the cookie to send back and the CSRF token. */
+async function signIn(name: string, password = PASSWORD, ip?: string): Promise<{ cookie: string; csrf: string; session: SessionJson }> {
+  const response = await browser('POST', '/api/session', { body: { name, password }, ip });
+  expect(response.status, response.text).toBe(200);
+  const cookie = response.setCookie[0]?.split(';')[0];
+  expect(cookie).toMatch(/^cron_agents_session=[A-Za-z0-9_-]{43}$/);
+  const session = response.body.data as SessionJson;
+  return { cookie: cookie!, csrf: session.csrfToken!, session };
+}
+
+describe('sign-in', () => {
+  useTestApp('each', async (app) => {
+    t = app;
+    await setPassword('member-user');
+  });
+
+  it('sets an httpOnly, SameSite=Strict session cookie scoped to /api, and answers the user and a CSRF token', async () => {
+    const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD } });
+    expect(response.status, response.text).toBe(200);
+    expect(response.setCookie).toHaveLength(1);
+    const attributes = response.setCookie[0]!.split(';').map((a) => a.trim());
+    expect(attributes).toContain('HttpOnly');
+    expect(attributes).toContain('SameSite=Strict');
+    expect(attributes).toContain('Path=/api');
+    expect(attributes).toContain(`Max-Age=${SESSION_MAX_MS / 1000}`);
+    // Plain HTTP (no TLS on this request): a Secure cookie would never come back.
+    expect(attributes).not.toContain('Secure');
+    const data = response.body.data as SessionJson;
+    expect(data.user).toMatchObject({ name: 'member-user', role: 'member' });
+    expect(data.method).toBe('session');
+    expect(data.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(data.expiresAt!)).toBe(t.clock.now() + SESSION_IDLE_MS);
+    // The session id is not the CSRF token, and only its hash is stored.
+    const sessionId = response.setCookie[0]!.split(';')[0]!.split('=')[1]!;
+    expect(data.csrfToken).not.toBe(sessionId);
+  });
+
+  it('the cookie authenticates API reads, and GET /api/session gives the same CSRF token back', async () => {
+    const { cookie, csrf } = await signIn('member-user');
+    const agents = await browser('GET', '/api/agents', { cookie });
+    expect(agents.status, agents.text).toBe(200);
+    expect(agents.body).toEqual({ data: [] });
+    const me = await browser('GET', '/api/me', { cookie });
+    expect(me.body.data.name).toBe('member-user');
+    const session = await browser('GET', '/api/session', { cookie });
+    expect(session.status).toBe(200);
+    expect(session.body.data).toMatchObject({ method: 'session', csrfToken: csrf, user: { name: 'member-user' } });
+  });
+
+  it.each([
+    ['a wrong password', { name: 'member-user', password: 'not the password' }],
+    ['an unknown user', { name: 'nobody', password: PASSWORD }],
+    ['a user without a password', { name: 'viewer-user', password: PASSWORD }],
+  ])('refuses %s with 401 and sets no cookie', async (_label, body) => {
+    const response = await browser('POST', '/api/session', { body });
+    expectError({ ...response, headers: response.headers as Record<string, unknown> }, 401, 'unauthorized');
+    expect(response.body.error.message).toBe('wrong user name or password');
+    expect(response.setCookie).toEqual([]);
+  });
+
+  it.each([
+    ['no body', undefined, 'body'],
+    ['no password', { name: 'member-user' }, 'password'],
+    ['an empty name', { name: '', password: 'x' }, 'name'],
+    ['an unknown field', { name: 'member-user', password: PASSWORD, remember: true }, 'remember'],
+  ])('answers 400 for %s', async (_label, body, field) => {
+    const response = await browser('POST', '/api/session', { body, headers: body === undefined ? { 'content-type': 'application/json' } : {} });
+    expect(response.status, response.text).toBe(400);
+    if (body !== undefined) expect(response.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+  });
+
+  it('a bearer token still works beside it, and an Authorization header wins over the cookie', async () => {
+    const { cookie } = await signIn('member-user');
+    const withBadBearer = await browser('GET', '/api/agents', { cookie, headers: { authorization: 'Bearer cat_wrong' } });
+    expect(withBadBearer.status).toBe(401);
+    const token = await call<{ data: SessionJson }>(t, 'GET', '/api/session', { as: 'viewer' });
+    expect(token.status).toBe(200);
+    expect(token.body.data).toMatchObject({ method: 'token', csrfToken: null, expiresAt: null, user: { name: 'viewer-user', role: 'viewer' } });
+  });
+
+  it('a made-up or malformed cookie is 401', async () => {
+    for (const cookie of ['cron_agents_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'cron_agents_session=../../etc', 'other=1']) {
+      expectError({ ...(await browser('GET', '/api/agents', { cookie })), headers: { 'content-type': 'application/json' } }, 401, 'unauthorized');
+    }
+  });
+});
+
+describe('CSRF protection of cookie sessions', () => {
+  useTestApp('each', async (app) => {
+    t = app;
+    await setPassword('member-user');
+  });
+
+  it('refuses a write without the X-CSRF-Token header (403) and changes nothing', async () => {
+    const { cookie } = await signIn('member-user');
+    const response = await browser('POST', '/api/agents', { cookie, body: agentBody() });
+    expect(response.status, response.text).toBe(403);
+    expect(response.body.error.code).toBe('forbidden');
+    expect(response.body.error.message).toMatch(/X-CSRF-Token/);
+    const wrong = await browser('POST', '/api/agents', { cookie, csrf: 'not-the-token', body: agentBody() });
+    expect(wrong.status).toBe(403);
+    const agents = await call<{ data: AgentJson[] }>(t, 'GET', '/api/agents');
+    expect(agents.body.data).toEqual([]);
+  });
+
+  it('accepts writes that carry the token', async () => {
+    const { cookie, csrf } = await signIn('member-user');
+    const created = await browser('POST', '/api/agents', { cookie, csrf, body: agentBody() });
+    expect(created.status, created.text).toBe(200);
+    expect(created.body.data.creator.name).toBe('member-user');
+    const patched = await browser('PATCH', `/api/agents/${created.body.data.id}`, { cookie, csrf, body: { enabled: false } });
+    expect(patched.status, patched.text).toBe(200);
+    const deleted = await browser('DELETE', `/api/agents/${created.body.data.id}`, { cookie, csrf });
+    expect(deleted.status, deleted.text).toBe(200);
+  });
+
+  it('signing in again from the same browser ends the session it had', async () => {
+    const first = await signIn('member-user');
+    const again = await browser('POST', '/api/session', { cookie: first.cookie, body: { name: 'member-user', password: PASSWORD } });
+    expect(again.status).toBe(200);
+    expect((await browser('GET', '/api/agents', { cookie: first.cookie })).status).toBe(401);
+    expect((await browser('GET', '/api/agents', { cookie: again.setCookie[0]!.split(';')[0] })).status).toBe(200);
+  });
+
+  it('another session\'s token does not do', async () => {
+    const first = await signIn('member-user');
+    const second = await signIn('member-user');
+    expect(first.csrf).not.toBe(second.csrf);
+    const response = await browser('POST', '/api/agents', { cookie: first.cookie, csrf: second.csrf, body: agentBody() });
+    expect(response.status).toBe(403);
+  });
+
+  it('a viewer signed in by cookie may read but not write, token or not', async () => {
+    await setPassword('viewer-user');
+    const { cookie, csrf } = await signIn('viewer-user');
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(200);
+    const response = await browser('POST', '/api/agents', { cookie, csrf, body: agentBody() });
+    expect(response.status).toBe(403);
+    expect(response.body.error.message).toMatch(/viewer role/);
+  });
+});
+
+describe('sign-out and expiry', () => {
+  useTestApp('each', async (app) => {
+    t = app;
+    await setPassword('member-user');
+  });
+
+  it('DELETE /api/session ends the session and clears the cookie; the cookie is refused from then on', async () => {
+    const { cookie, csrf } = await signIn('member-user');
+    const refused = await browser('DELETE', '/api/session', { cookie });
+    expect(refused.status).toBe(403);
+    const response = await browser('DELETE', '/api/session', { cookie, csrf });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual({ data: { signedOut: true } });
+    expect(response.setCookie[0]).toMatch(/^cron_agents_session=; Path=\/api; Max-Age=0; HttpOnly; SameSite=Strict/);
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(401);
+    expect((await browser('GET', '/api/session', { cookie })).status).toBe(401);
+  });
+
+  it('a viewer may sign out too', async () => {
+    await setPassword('viewer-user');
+    const { cookie, csrf } = await signIn('viewer-user');
+    expect((await browser('DELETE', '/api/session', { cookie, csrf })).status).toBe(200);
+  });
+
+  it('with a bearer token, DELETE /api/session ends nothing', async () => {
+    const response = await call(t, 'DELETE', '/api/session', { as: 'viewer' });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({ data: { signedOut: false } });
+    expect((await call(t, 'GET', '/api/agents', { as: 'viewer' })).status).toBe(200);
+  });
+
+  // The fake clock jumps (it does not advance): days of scheduler polls would fire otherwise.
+  it('expires after the idle time, and use slides the expiry', async () => {
+    const { cookie } = await signIn('member-user');
+    t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS - 60_000);
+    const used = await browser('GET', '/api/session', { cookie });
+    expect(used.status).toBe(200);
+    expect(Date.parse(used.body.data.expiresAt)).toBe(t.clock.now() + SESSION_IDLE_MS);
+    t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS - 60_000);
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(200);
+    t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS + 1);
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(401);
+  });
+
+  it('never outlives its maximum age, however often it is used', async () => {
+    const { cookie } = await signIn('member-user');
+    for (let day = 1; day < SESSION_MAX_MS / 86_400_000; day++) {
+      t.clock.jumpTo(t.clock.now() + 86_400_000);
+      expect((await browser('GET', '/api/agents', { cookie })).status, `day ${day}`).toBe(200);
+    }
+    t.clock.jumpTo(t.clock.now() + 86_400_000);
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(401);
+  });
+});
+
+describe('rate limit on failed sign-ins', () => {
+  useTestApp('each', async (app) => {
+    t = app;
+    await setPassword('member-user');
+    await setPassword('admin-user');
+  });
+
+  it(`after ${SIGN_IN_LIMIT_PER_NAME} failures for a name, answers 429 with Retry-After, even to the right password`, async () => {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME; i++) {
+      t.clock.jumpTo(t.clock.now() + 1000);
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: `guess ${i}` } })).status).toBe(401);
+    }
+    const blocked = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD } });
+    expect(blocked.status, blocked.text).toBe(429);
+    expect(blocked.body.error.code).toBe('too_many_attempts');
+    expect(blocked.setCookie).toEqual([]);
+    // The oldest failure leaves the window 15 minutes after it happened: 4 s have passed since.
+    expect(Number(blocked.headers['retry-after'])).toBe(SIGN_IN_WINDOW_MS / 1000 - 4);
+    // Case does not get around it.
+    expect((await browser('POST', '/api/session', { body: { name: 'MEMBER-USER', password: 'x' } })).status).toBe(429);
+    // Other names from the same address are not blocked.
+    expect((await browser('POST', '/api/session', { body: { name: 'admin-user', password: PASSWORD } })).status).toBe(200);
+    // Once the oldest failure has left the window, one more try is allowed.
+    t.clock.jumpTo(t.clock.now() + SIGN_IN_WINDOW_MS);
+    expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD } })).status).toBe(200);
+  });
+
+  it('a successful sign-in clears the failures of that name', async () => {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME - 1; i++) {
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: 'wrong' } })).status).toBe(401);
+    }
+    await signIn('member-user');
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME - 1; i++) {
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: 'wrong' } })).status).toBe(401);
+    }
+    await signIn('member-user');
+  });
+
+  it(`after ${SIGN_IN_LIMIT_PER_ADDRESS} failures from one address, refuses every name from it (429), not from others`, async () => {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
+      const response = await browser('POST', '/api/session', { body: { name: `user-${i}`, password: 'x' }, ip: '198.51.100.7' });
+      expect(response.status).toBe(401);
+    }
+    const blocked = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '198.51.100.7' });
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '198.51.100.8' })).status).toBe(200);
+  });
+});
+
+/** PUT with a role's bearer token (the shared `call` helper speaks the spec's methods only). */
+async function putPassword(url: string, as: Role | null, body: unknown) {
+  const response = await browser('PUT', url, { body, headers: as ? t.auth(as) : {} });
+  return { ...response, headers: response.headers as Record<string, unknown> };
+}
+
+describe('PUT /api/users/:id/password', () => {
+  useTestApp('each', (app) => {
+    t = app;
+  });
+
+  it('lets an admin set a password, which signs the user out everywhere', async () => {
+    const member = await t.app.store.findUserByName('member-user');
+    const set = await putPassword(`/api/users/${member!.id}/password`, 'admin', { password: PASSWORD });
+    expect(set.status, set.text).toBe(200);
+    expect(set.body).toEqual({ data: { id: member!.id, passwordSet: true } });
+    const { cookie } = await signIn('member-user');
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(200);
+    const reset = await putPassword(`/api/users/${member!.id}/password`, 'admin', { password: 'another password' });
+    expect(reset.status).toBe(200);
+    expect((await browser('GET', '/api/agents', { cookie })).status).toBe(401);
+    expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD } })).status).toBe(401);
+    await signIn('member-user', 'another password');
+  });
+
+  it('refuses members (403), short passwords (400 naming password) and unknown users (404)', async () => {
+    const member = await t.app.store.findUserByName('member-user');
+    expectError(await putPassword(`/api/users/${member!.id}/password`, 'member', { password: PASSWORD }), 403, 'forbidden');
+    expectError(await putPassword(`/api/users/${member!.id}/password`, 'admin', { password: 'short' }), 400, 'validation_error', 'password');
+    expectError(await putPassword('/api/users/no-such-user/password', 'admin', { password: PASSWORD }), 404, 'not_found');
+    expectError(await putPassword(`/api/users/${member!.id}/password`, null, { password: PASSWORD }), 401, 'unauthorized');
+  });
+});
