@@ -19,11 +19,14 @@ export function toUser(row: Selectable<UsersTable>): User {
 /** An agent row joined with its creator's name and its latest run. */
 export type AgentRow = Selectable<AgentsTable> & {
   creator_name: string | null;
-  last_run_at: number | string | null;
-  last_status: string | null;
+  /** `status:epochMs` of the agent's latest run, or null. */
+  latest_run: string | null;
 };
 
 export function toAgent(row: AgentRow): Agent {
+  const separator = row.latest_run?.indexOf(':') ?? -1;
+  const lastStatus = separator > 0 ? (row.latest_run!.slice(0, separator) as RunStatus) : null;
+  const lastRunAt = separator > 0 ? Number(row.latest_run!.slice(separator + 1)) : null;
   return {
     id: row.id,
     name: row.name,
@@ -37,8 +40,8 @@ export function toAgent(row: AgentRow): Agent {
     model: row.model,
     allowedTools: JSON.parse(row.allowed_tools) as string[],
     nextFireAt: numOrNull(row.next_fire_at),
-    lastRunAt: numOrNull(row.last_run_at),
-    lastStatus: (row.last_status as RunStatus | null) ?? null,
+    lastRunAt,
+    lastStatus,
     creator: row.creator_id && row.creator_name ? { id: row.creator_id, name: row.creator_name } : null,
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
