@@ -5,9 +5,19 @@
  * Bearer header.
  */
 
-export type Role = 'admin' | 'member' | 'viewer';
-export type RunStatus = 'queued' | 'running' | 'success' | 'error' | 'budget_exceeded' | 'cancelled';
-export type Period = '24h' | '7d' | '30d';
+import type { Static } from 'typebox';
+import type { AgentJson, AgentStatsJson, GlobalStatsJson, RunJson } from '../../api/schemas';
+import type { Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
+
+// The API's own response types (type-only imports: nothing of the server reaches the bundle).
+export type Role = DomainRole;
+export type RunStatus = DomainRunStatus;
+export type Period = DomainPeriod;
+export type Agent = AgentJson;
+export type Run = RunJson;
+export type AgentStats = Static<typeof AgentStatsJson>;
+export type GlobalStats = Static<typeof GlobalStatsJson>;
+export type DailyRuns = AgentStats['dailyRuns'][number];
 
 export interface User {
   id: string;
@@ -23,26 +33,6 @@ export interface Session {
   expiresAt: string | null;
 }
 
-export interface Agent {
-  id: string;
-  name: string;
-  description: string | null;
-  schedule: string;
-  timezone: string;
-  prompt: string;
-  enabled: boolean;
-  maxTurns: number;
-  maxBudgetUsd: number | null;
-  model: string | null;
-  allowedTools: string[];
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  lastStatus: RunStatus | null;
-  creator: { id: string; name: string } | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
 /** The fields a person edits. */
 export interface AgentInput {
   name: string;
@@ -55,52 +45,6 @@ export interface AgentInput {
   maxBudgetUsd: number | null;
   model: string | null;
   allowedTools: string[];
-}
-
-export interface Run {
-  id: string;
-  agentId: string;
-  status: RunStatus;
-  trigger: 'schedule' | 'manual';
-  scheduledFor: string | null;
-  output: string | null;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
-  numTurns: number;
-  queuedAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-}
-
-export interface DailyRuns {
-  date: string;
-  success: number;
-  error: number;
-  total: number;
-  costUsd: number;
-}
-
-export interface AgentStats {
-  totalRuns: number;
-  successRate: number;
-  avgDurationMs: number;
-  totalCostUsd: number;
-  lastRunAt: string | null;
-  dailyRuns: DailyRuns[];
-}
-
-export interface GlobalStats {
-  totalAgents: number;
-  activeAgents: number;
-  runsInPeriod: number;
-  successRate: number;
-  totalCostUsd: number;
-  runningAgentIds: string[];
-  dailyRuns: DailyRuns[];
 }
 
 export interface SchedulePreview {
