@@ -8,7 +8,7 @@ import { CompiledQuery, type Compilable, type QueryExecutor, type QueryResult } 
  * `build` must use each argument as a plain value (it becomes one bound parameter); literal
  * values the builder parameterises on its own (e.g. LIMIT) keep the values compiled first.
  */
-export function precompiled<Row>(arity: number, build: (...args: string[]) => Compilable<Row>) {
+export function precompiled<Row>(arity: number, build: (...args: string[]) => Compilable<Row>, readNow?: ReadNow) {
   const standIns = Array.from({ length: arity }, (_, i) => `\u0000arg${i}:${Math.random()}\u0000`);
   let template: CompiledQuery<Row> | null = null;
   return async (executor: { executeQuery: QueryExecutor['executeQuery'] }, ...args: unknown[]): Promise<QueryResult<Row>> => {
@@ -17,6 +17,14 @@ export function precompiled<Row>(arity: number, build: (...args: string[]) => Co
       const index = typeof value === 'string' ? standIns.indexOf(value) : -1;
       return index >= 0 ? args[index] : value;
     });
+    const rows = readNow?.(executor, template.sql, parameters);
+    if (rows) return { rows: rows as Row[] };
     return executor.executeQuery(CompiledQuery.raw(template.sql, parameters) as CompiledQuery<Row>);
   };
 }
+
+/**
+ * Runs a read at once, synchronously, when the dialect can do so without changing what it
+ * sees (SQLite outside any transaction); null means "go through Kysely".
+ */
+export type ReadNow = (executor: unknown, sql: string, parameters: readonly unknown[]) => unknown[] | null;

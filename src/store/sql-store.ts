@@ -17,7 +17,7 @@ import type {
 } from '../domain/types.js';
 import type { Database } from './database.js';
 import { migrationProvider } from './migrations/index.js';
-import { precompiled } from './precompiled.js';
+import { precompiled, type ReadNow } from './precompiled.js';
 import type { SessionTables } from './session-tables.js';
 import type { SessionHolder, UserCredentials } from './store.js';
 import { num, numOrNull, toAgent, toRun, toTokenInfo, toUser, type AgentRow } from './rows.js';
@@ -45,6 +45,8 @@ export interface DialectTraits {
   onClose?: () => Promise<void>;
   /** Cross-instance cancel signals; absent where one process owns the database. */
   cancelChannel?: CancelChannel;
+  /** A synchronous path for the hottest point reads, where the dialect has one. */
+  readNow?: ReadNow;
 }
 
 /** Carries "stop these runs" from the instance that was asked to the one executing them. */
@@ -171,6 +173,7 @@ export class SqlStore implements Store {
       .select(['t.id as token_id', 't.token_hash', 't.last_used_at', 'u.id', 'u.name', 'u.role', 'u.created_at'])
       .where('t.token_hash', '=', tokenHash)
       .where('t.revoked_at', 'is', null),
+    (executor, text, parameters) => this.traits.readNow?.(executor, text, parameters) ?? null,
   );
 
   async findTokenHolder(tokenHash: string): Promise<TokenHolder | null> {
@@ -244,7 +247,11 @@ export class SqlStore implements Store {
     return this.getAgentIn(this.db, id);
   }
 
-  private readonly agentByIdQuery = precompiled(1, (id) => this.agentQuery().where('a.id', '=', id));
+  private readonly agentByIdQuery = precompiled(
+    1,
+    (id) => this.agentQuery().where('a.id', '=', id),
+    (executor, text, parameters) => this.traits.readNow?.(executor, text, parameters) ?? null,
+  );
 
   private async getAgentIn(db: Kysely<Database> | Transaction<Database>, id: string): Promise<Agent | null> {
     const row = (await this.agentByIdQuery(db, id)).rows[0];

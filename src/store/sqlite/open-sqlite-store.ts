@@ -43,6 +43,15 @@ export function openSqliteStore(file: string): SqlStore {
   database.pragma('busy_timeout = 5000');
   // A 64 MiB page cache (default 2 MiB) keeps the hot index pages of a million runs in memory.
   database.pragma('cache_size = -65536');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  return new SqlStore(db, { name: 'sqlite', skipLocked: false });
+  const cached = withStatementCache(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  return new SqlStore(db, {
+    name: 'sqlite',
+    skipLocked: false,
+    // The API's point reads skip Kysely's async executor and connection queue: better-sqlite3 is
+    // synchronous, so a read made while no transaction is open sees exactly what a queued one
+    // would. Inside a transaction (or from one), they go through Kysely as usual.
+    readNow: (executor, sql, parameters) =>
+      executor === db && !database.inTransaction ? cached.prepare(sql).all(...parameters) : null,
+  });
 }
