@@ -74,11 +74,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // Exactly-once safety net: one run per slot of an agent (manual runs have NULL, never equal).
     .addUniqueConstraint('runs_agent_slot_unique', ['agent_id', 'scheduled_for'])
     .execute();
-  // "Runs of one agent, newest first" and the per-agent stats (covering: no table lookups).
+  // "Runs of one agent, newest first", the per-agent stats and each agent's latest run (its
+  // status and start): covering, so none of them reads a run row.
   await db.schema
     .createIndex('runs_agent_queued_idx')
     .on('runs')
-    .columns(['agent_id', 'queued_at', 'status', 'cost_usd', 'duration_ms'])
+    .columns(['agent_id', 'queued_at', 'status', 'cost_usd', 'duration_ms', 'started_at'])
     .execute();
   // "Runs in a period" for the global stats (covering).
   await db.schema
