@@ -124,21 +124,28 @@ function startInstance(url, dataDir) {
   return { child, exited, output: () => output };
 }
 
+/** Starts `count` instances, each with a data dir of its own; `stop()` ends them and removes the dirs. */
+function startInstances(url, count) {
+  const dirs = Array.from({ length: count }, () => fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-pg-bench-')));
+  const procs = dirs.map((dir) => startInstance(url, dir));
+  return {
+    procs,
+    async stop() {
+      for (const p of procs) p.child.kill('SIGTERM');
+      await Promise.all(procs.map((p) => p.exited));
+      for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function round(db, instances) {
   const start = Date.now() + 8000; // time for the instances to start before the first slot
   await resetSchedule(db.url, start, false);
-  const dirs = [];
-  const procs = [];
-  for (let i = 0; i < instances; i++) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-pg-bench-'));
-    dirs.push(dir);
-    procs.push(startInstance(db.url, dir));
-  }
+  const running = startInstances(db.url, instances);
+  const procs = running.procs;
   const until = start + seconds * 1000;
   await new Promise((resolve) => setTimeout(resolve, until - Date.now() + 1500));
-  for (const p of procs) p.child.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  await running.stop();
 
   const rows = await query(
     db.url,
@@ -179,13 +186,7 @@ async function round(db, instances) {
 async function burst(db, instances) {
   const slot = Math.ceil((Date.now() + 10_000) / 60_000) * 60_000;
   await resetSchedule(db.url, slot - 1, true);
-  const dirs = [];
-  const procs = [];
-  for (let i = 0; i < instances; i++) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-pg-bench-'));
-    dirs.push(dir);
-    procs.push(startInstance(db.url, dir));
-  }
+  const running = startInstances(db.url, instances);
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   let fired = 0;
@@ -198,9 +199,7 @@ async function burst(db, instances) {
   }
   const rows = (await client.query(`select queued_at from runs where scheduled_for = $1 order by queued_at`, [slot])).rows;
   await client.end();
-  for (const p of procs) p.child.kill('SIGTERM');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  await running.stop();
   const lateness = rows.map((r) => Number(r.queued_at) - slot);
   const last = lateness.at(-1) ?? NaN;
   return { instances, claimed: rows.length, lastMs: last, ticksPerSecond: rows.length / Math.max(1, last / 1000), p50: quantile(lateness, 0.5) };

@@ -20,15 +20,17 @@ import type { Store } from './store/store.js';
  * API (no telemetry, no update checks).
  */
 function claudeEnv(config: Readonly<Config>): Record<string, string> {
-  const env: Record<string, string> = {};
-  fs.mkdirSync(path.join(config.dataDir, 'claude', 'config'), { recursive: true });
-  fs.mkdirSync(path.join(config.dataDir, 'claude', 'tmp'), { recursive: true });
-  const defaults: Record<string, string> = {
+  const dirs: Record<string, string> = {
     CLAUDE_CONFIG_DIR: path.join(config.dataDir, 'claude', 'config'),
     CLAUDE_CODE_TMPDIR: path.join(config.dataDir, 'claude', 'tmp'),
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
-  for (const [name, value] of Object.entries(defaults)) if (process.env[name] === undefined) env[name] = value;
+  const env: Record<string, string> = {};
+  for (const [name, dir] of Object.entries(dirs)) {
+    if (process.env[name] !== undefined) continue;
+    fs.mkdirSync(dir, { recursive: true });
+    env[name] = dir;
+  }
+  if (process.env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC === undefined) env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
   return env;
 }
 

@@ -43,3 +43,6 @@ export function useAgentActions(refresh: () => Promise<void>) {
       }),
   };
 }
+
+/** What the agent buttons of a page can do. */
+export type AgentActions = ReturnType<typeof useAgentActions>;

@@ -1,9 +1,10 @@
 import type { ComponentChildren } from 'preact';
-import type { Period, RunStatus } from '../api';
+import type { Agent, Period, RunStatus } from '../api';
+import type { AgentActions } from '../agent-actions';
 import { fromNow, longDateTime } from '../format';
 import { AlertIcon, BanIcon, CheckIcon, ClockIcon, CoinIcon, Spinner, XIcon } from './icons';
 
-/** Small shared pieces: status badges, times, stat cards, the period picker, notices. */
+/** Small shared pieces: status badges, times, stat cards, the period picker, notices, the enabled switch. */
 
 const STATUS: Record<RunStatus, { label: string; icon: () => preact.JSX.Element }> = {
   queued: { label: 'Queued', icon: () => <ClockIcon /> },
@@ -94,5 +95,23 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
       <Spinner />
       <span>{label}</span>
     </div>
+  );
+}
+
+/** The enabled switch of an agent, or its state as text for those who may not change it. */
+export function EnabledSwitch({ agent, canWrite, actions }: { agent: Agent; canWrite: boolean; actions: AgentActions }) {
+  if (!canWrite) return <span class={agent.enabled ? 'pill pill-on' : 'pill pill-off'}>{agent.enabled ? 'On' : 'Off'}</span>;
+  return (
+    <label class="switch">
+      <input
+        type="checkbox"
+        role="switch"
+        checked={agent.enabled}
+        disabled={actions.busy(agent.id, 'enabled')}
+        onChange={(e) => actions.setEnabled(agent, e.currentTarget.checked)}
+        aria-label={`Enabled: ${agent.name}`}
+      />
+      <span class="switch-text">{agent.enabled ? 'On' : 'Off'}</span>
+    </label>
   );
 }

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, agentStats, deleteAgent, getAgent, listRuns, type Agent, type Period, type Run } from '../api';
 import { useAgentActions } from '../agent-actions';
 import { useCanWrite } from '../app';
-import { Loading, Notice, PERIODS, PeriodPicker, RunningTag, StatCard, StatusBadge, TimeAgo, periodWords } from '../components/bits';
+import { EnabledSwitch, Loading, Notice, PERIODS, PeriodPicker, RunningTag, StatCard, StatusBadge, TimeAgo, periodWords } from '../components/bits';
 import { DailyChart } from '../components/chart';
 import { ConfirmDialog, toast } from '../components/feedback';
 import { ChevronIcon, EditIcon, PlayIcon, StopIcon, TrashIcon } from '../components/icons';
@@ -124,21 +124,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
           <div>
             <dt>Enabled</dt>
             <dd>
-              {canWrite ? (
-                <label class="switch">
-                  <input
-                    type="checkbox"
-                    role="switch"
-                    checked={agent.enabled}
-                    disabled={actions.busy(agent.id, 'enabled')}
-                    onChange={(e) => actions.setEnabled(agent, e.currentTarget.checked)}
-                    aria-label={`Enabled: ${agent.name}`}
-                  />
-                        <span class="switch-text">{agent.enabled ? 'On' : 'Off'}</span>
-                </label>
-              ) : (
-                <span class={agent.enabled ? 'pill pill-on' : 'pill pill-off'}>{agent.enabled ? 'On' : 'Off'}</span>
-              )}
+              <EnabledSwitch agent={agent} canWrite={canWrite} actions={actions} />
             </dd>
           </div>
           <div>

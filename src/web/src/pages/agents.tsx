@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { globalStats, listAgents, type Agent } from '../api';
 import { useAgentActions } from '../agent-actions';
 import { useCanWrite } from '../app';
-import { Loading, Notice, RunningTag, StatusBadge, TimeAgo } from '../components/bits';
+import { EnabledSwitch, Loading, Notice, RunningTag, StatusBadge, TimeAgo } from '../components/bits';
 import { PlayIcon, PlusIcon, StopIcon } from '../components/icons';
 import { longDateTime } from '../format';
 import { useLive, useNow, useTitle } from '../hooks';
@@ -130,21 +130,7 @@ function AgentRow(props: { agent: Agent; running: boolean; now: number; canWrite
         </div>
       </td>
       <td data-label="Enabled">
-        {canWrite ? (
-          <label class="switch">
-            <input
-              type="checkbox"
-              role="switch"
-              checked={agent.enabled}
-              disabled={actions.busy(agent.id, 'enabled')}
-              onChange={(e) => actions.setEnabled(agent, e.currentTarget.checked)}
-              aria-label={`Enabled: ${agent.name}`}
-            />
-            <span class="switch-text">{agent.enabled ? 'On' : 'Off'}</span>
-          </label>
-        ) : (
-          <span class={agent.enabled ? 'pill pill-on' : 'pill pill-off'}>{agent.enabled ? 'On' : 'Off'}</span>
-        )}
+        <EnabledSwitch agent={agent} canWrite={canWrite} actions={actions} />
       </td>
       {canWrite ? (
         <td data-label="Actions" class="cell-actions">
