@@ -105,7 +105,7 @@ export class App {
     });
     const server = await buildServer(
       { store, clock, scheduler, executor, health: () => store.ping() },
-      { logger: logger },
+      { logger, trustProxy: config.trustProxy },
     );
     const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
     return new App(config, store, scheduler, executor, logger, server, clock, print, runner);

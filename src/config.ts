@@ -1,3 +1,4 @@
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,12 @@ export interface Config {
   /** Names this instance as the executor of the runs it claims. */
   instanceId: string;
   logLevel: string;
+  /**
+   * Which proxies in front of the service to believe about the client's address and protocol
+   * (`X-Forwarded-For`, `X-Forwarded-Proto`): none (`false`), any (`true`), the nearest N hops,
+   * or these addresses and CIDR ranges. Fastify's `trustProxy`.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 /** Thrown for invalid configuration; the CLI prints its message as one line and exits. */
@@ -61,6 +68,38 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+/** Names of address ranges Fastify's `trustProxy` understands besides addresses and CIDRs. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `false`, `true`, a hop count, or a comma-separated list of addresses, CIDR ranges and the
+ * names `loopback`, `linklocal`, `uniquelocal`.
+ */
+function trustProxy(env: Env, name: string): boolean | number | string[] {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '' || ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 32) throw new ConfigError(`${name} must be at most 32 hops, got ${hops}`);
+    return hops;
+  }
+  const entries = raw.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = net.isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !bitsOk || rest.length > 0) {
+      throw new ConfigError(
+        `${name} must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "${entry}"`,
+      );
+    }
+  }
+  return entries;
+}
+
 /** Reads the configuration from the environment. Throws ConfigError naming the first problem. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.HOST?.trim() || DEFAULTS.host;
@@ -92,6 +131,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminToken,
     instanceId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     logLevel,
+    trustProxy: trustProxy(env, 'CRON_AGENTS_TRUST_PROXY'),
     ...overrides,
   };
   if (config.heartbeatMs * 2 > config.leaseMs) {

@@ -24,11 +24,17 @@ function makeAjv(coerceTypes: boolean): Ajv {
   return ajv;
 }
 
+function trustNearestHops(hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops;
+}
+
 export interface ServerOptions {
   /** The service's pino logger; none means a silent server. */
   logger?: FastifyBaseLogger;
   /** The built dashboard; default: dist/web of this package. */
   webDir?: string;
+  /** Which proxies to believe about the client's address and protocol (Fastify's `trustProxy`). */
+  trustProxy?: boolean | number | string[];
 }
 
 /** Builds the HTTP server: schemas, auth, errors, the OpenAPI document and every route. */
@@ -37,6 +43,8 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
     // Fastify 5 takes a ready logger only as `loggerInstance`.
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: LIMITS.bodyBytes,
+    // A hop count means "trust the nearest N proxies", as a function since Fastify's types omit numbers.
+    trustProxy: typeof options.trustProxy === 'number' ? trustNearestHops(options.trustProxy) : (options.trustProxy ?? false),
     // A line per request would drown the run logs; failed requests are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true },

@@ -303,6 +303,70 @@ describe('rate limit on failed sign-ins', () => {
   });
 });
 
+describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
+  const viaProxy = (forwardedFor: string) => ({ ip: '10.0.0.2', headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': forwardedFor } });
+
+  describe('not trusted (the default)', () => {
+    useTestApp('each', async (app) => {
+      t = app;
+      await setPassword('member-user');
+    });
+
+    it('ignores X-Forwarded-Proto: the cookie is not Secure, and failures count against the proxy', async () => {
+      const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.1') });
+      expect(response.status).toBe(200);
+      expect(response.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+      for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
+        await browser('POST', '/api/session', { body: { name: `user-${i}`, password: 'x' }, ...viaProxy(`203.0.113.${i + 10}`) });
+      }
+      // Every client behind the proxy looks like the proxy: all of them are now blocked.
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.1') })).status).toBe(429);
+    });
+  });
+
+  describe('trusted', () => {
+    useTestApp(
+      'each',
+      async (app) => {
+        t = app;
+        await setPassword('member-user');
+      },
+      { trustProxy: ['10.0.0.0/8'] },
+    );
+
+    it('marks the session cookie Secure, when signing in and when signing out, for requests that came over HTTPS', async () => {
+      const signedIn = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.1') });
+      expect(signedIn.status).toBe(200);
+      expect(signedIn.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+      const cookie = signedIn.setCookie[0]!.split(';')[0]!;
+      const signedOut = await browser('DELETE', '/api/session', { cookie, csrf: signedIn.body.data.csrfToken, ...viaProxy('203.0.113.1') });
+      expect(signedOut.status).toBe(200);
+      expect(signedOut.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+      // Plain HTTP through the same proxy: no Secure.
+      const plain = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '10.0.0.2', headers: { 'x-forwarded-proto': 'http' } });
+      expect(plain.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+    });
+
+    it('limits failed sign-ins by the client address the proxy reports, not by the proxy', async () => {
+      for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
+        expect((await browser('POST', '/api/session', { body: { name: `user-${i}`, password: 'x' }, ...viaProxy('203.0.113.7') })).status).toBe(401);
+      }
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.7') })).status).toBe(429);
+      expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.8') })).status).toBe(200);
+    });
+
+    it('does not believe forwarded headers from an address outside the trusted ranges', async () => {
+      const response = await browser('POST', '/api/session', {
+        body: { name: 'member-user', password: PASSWORD },
+        ip: '192.0.2.50',
+        headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.1' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+    });
+  });
+});
+
 /** PUT with a role's bearer token (the shared `call` helper speaks the spec's methods only). */
 async function putPassword(url: string, as: Role | null, body: unknown) {
   const response = await browser('PUT', url, { body, headers: as ? t.auth(as) : {} });

@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { DEFAULTS } from '../../src/defaults.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: path.resolve('data'),
+      databaseUrl: null,
+      maxConcurrentRuns: 4,
+      catchupWindowMs: 3600_000,
+      shutdownGraceMs: 30_000,
+      leaseMs: 30_000,
+      runnerEnabled: true,
+      adminToken: null,
+      trustProxy: false,
+    });
+    expect(config.maxConcurrentRuns).toBe(DEFAULTS.maxConcurrentRuns);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads each variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      CRON_AGENTS_DATA_DIR: '/var/lib/cron-agents',
+      DATABASE_URL: 'postgres://app@db:5432/agents',
+      CRON_AGENTS_MAX_CONCURRENT_RUNS: '2',
+      CRON_AGENTS_CATCHUP_WINDOW: '30m',
+      CRON_AGENTS_SHUTDOWN_GRACE_MS: '5000',
+      CRON_AGENTS_RUNNER: 'false',
+      CRON_AGENTS_ADMIN_TOKEN: 'x'.repeat(32),
+      CRON_AGENTS_TRUST_PROXY: 'true',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/cron-agents',
+      databaseUrl: 'postgres://app@db:5432/agents',
+      maxConcurrentRuns: 2,
+      catchupWindowMs: 1800_000,
+      shutdownGraceMs: 5000,
+      runnerEnabled: false,
+      adminToken: 'x'.repeat(32),
+      trustProxy: true,
+    });
+  });
+
+  it.each([
+    ['false', false],
+    ['0', false],
+    ['', false],
+    ['yes', true],
+    ['1', 1],
+    ['2', 2],
+    ['loopback', ['loopback']],
+    ['10.0.0.0/8, 192.168.1.5', ['10.0.0.0/8', '192.168.1.5']],
+    ['::1,fd00::/8', ['::1', 'fd00::/8']],
+  ])('CRON_AGENTS_TRUST_PROXY=%j is %j', (raw, expected) => {
+    expect(loadConfig({ CRON_AGENTS_TRUST_PROXY: raw }).trustProxy).toEqual(expected);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT must be a whole number, got "eighty"'],
+    [{ PORT: '70000' }, 'PORT must be between 0 and 65535, got 70000'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL must be a postgres:// URL'],
+    [{ CRON_AGENTS_MAX_CONCURRENT_RUNS: '0' }, 'CRON_AGENTS_MAX_CONCURRENT_RUNS must be between 1 and 1000, got 0'],
+    [{ CRON_AGENTS_CATCHUP_WINDOW: 'soon' }, 'CRON_AGENTS_CATCHUP_WINDOW must be a duration'],
+    [{ CRON_AGENTS_RUNNER: 'maybe' }, 'CRON_AGENTS_RUNNER must be true or false, got "maybe"'],
+    [{ CRON_AGENTS_ADMIN_TOKEN: 'short' }, 'CRON_AGENTS_ADMIN_TOKEN must be at least 32 characters long'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ CRON_AGENTS_TRUST_PROXY: 'nginx' }, 'CRON_AGENTS_TRUST_PROXY must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "nginx"'],
+    [{ CRON_AGENTS_TRUST_PROXY: '10.0.0.0/33' }, 'got "10.0.0.0/33"'],
+    [{ CRON_AGENTS_TRUST_PROXY: '10.0.0.1,' }, 'got ""'],
+    [{ CRON_AGENTS_TRUST_PROXY: '99' }, 'CRON_AGENTS_TRUST_PROXY must be at most 32 hops, got 99'],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
