@@ -259,7 +259,7 @@ describe('the dashboard in a browser', { timeout: 90_000 }, () => {
     await page.getByRole('heading', { name: 'Slow agent' }).getByText('Running').waitFor();
     // Wait until the agent really sleeps in its Bash tool, then cancel from the page.
     const workspace = path.join(server.dataDir, 'workspaces', slowId);
-    await waitFor(async () => (processesMatching('sleep 300').length > 0 && processesMatching(workspace).length > 0 ? true : undefined), 45_000, 'the slow agent to sleep');
+    await waitFor(async () => (processesMatching(workspace, 'sleep 300').length > 0 ? true : undefined), 45_000, 'the slow agent to sleep');
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.locator('[data-testid=run-row][data-status=cancelled]').waitFor({ timeout: 20_000 });
     await waitFor(async () => (processesMatching(workspace).length === 0 ? true : undefined), 10_000, 'no process left in the workspace');

@@ -151,7 +151,7 @@ describe('the service with the real Agent SDK', () => {
     const workspace = workspaceOf(server, agent.id);
     // Wait until the Bash tool is really running `sleep 300` in the agent's workspace.
     await waitFor(
-      async () => (processesMatching(workspace).length > 0 && processesMatching('sleep 300').length > 0 ? true : undefined),
+      async () => (processesMatching(workspace, 'sleep 300').length > 0 ? true : undefined),
       45_000,
       'the agent to start sleeping',
     );

@@ -120,8 +120,13 @@ export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs:
   }
 }
 
-/** PIDs of processes whose command line or working directory mentions `marker`. */
-export function processesMatching(marker: string): number[] {
+/**
+ * PIDs of processes whose command line or working directory mentions `marker`, and each of
+ * `alsoMarkers` too (`processesMatching(workspace, 'sleep 300')`: a sleep in that workspace, not
+ * one a concurrent test started elsewhere).
+ */
+export function processesMatching(marker: string, ...alsoMarkers: string[]): number[] {
+  const markers = [marker, ...alsoMarkers];
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -133,7 +138,7 @@ export function processesMatching(marker: string): number[] {
       } catch {
         // a process that just exited
       }
-      if (cmdline.includes(marker) || cwd.includes(marker)) pids.push(Number(entry));
+      if (markers.every((m) => cmdline.includes(m) || cwd.includes(m))) pids.push(Number(entry));
     } catch {
       // gone already
     }
