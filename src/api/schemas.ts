@@ -146,13 +146,15 @@ export const RunJson = Type.Object(
 );
 export type RunJson = Static<typeof RunJson>;
 
-const DailyRunsJson = Type.Object({
+export const DailyRunsJson = Type.Object({
   date: Type.String(),
   success: Type.Integer(),
   error: Type.Integer(),
   total: Type.Integer(),
   costUsd: Type.Number(),
 });
+
+export type DailyRunsJson = Static<typeof DailyRunsJson>;
 
 export const AgentStatsJson = Type.Object({
   totalRuns: Type.Integer(),
@@ -163,6 +165,8 @@ export const AgentStatsJson = Type.Object({
   dailyRuns: Type.Array(DailyRunsJson),
 });
 
+export type AgentStatsJson = Static<typeof AgentStatsJson>;
+
 export const GlobalStatsJson = Type.Object({
   totalAgents: Type.Integer(),
   activeAgents: Type.Integer(),
@@ -172,6 +176,7 @@ export const GlobalStatsJson = Type.Object({
   runningAgentIds: Type.Array(Type.String()),
   dailyRuns: Type.Array(DailyRunsJson),
 });
+export type GlobalStatsJson = Static<typeof GlobalStatsJson>;
 
 export const RoleField = StringEnum(ROLES);
 

@@ -54,18 +54,8 @@ export interface User extends UserRef {
 }
 
 /** A registered agent, as stored. */
-export interface Agent {
+export interface Agent extends AgentFields {
   id: string;
-  name: string;
-  description: string | null;
-  schedule: string;
-  timezone: string;
-  prompt: string;
-  enabled: boolean;
-  maxTurns: number;
-  maxBudgetUsd: number | null;
-  model: string | null;
-  allowedTools: string[];
   /** The next slot the scheduler will fire; null while disabled. */
   nextFireAt: number | null;
   lastRunAt: number | null;

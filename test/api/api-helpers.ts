@@ -9,77 +9,9 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-export interface UserRefJson {
-  id: string;
-  name: string;
-}
-
-export interface AgentJson {
-  id: string;
-  name: string;
-  description: string | null;
-  schedule: string;
-  timezone: string;
-  prompt: string;
-  enabled: boolean;
-  maxTurns: number;
-  maxBudgetUsd: number | null;
-  model: string | null;
-  allowedTools: string[];
-  nextRunAt: string | null;
-  lastRunAt: string | null;
-  lastStatus: string | null;
-  creator: UserRefJson | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RunJson {
-  id: string;
-  agentId: string;
-  status: string;
-  trigger: string;
-  scheduledFor: string | null;
-  output: string | null;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
-  numTurns: number;
-  queuedAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
-  executorId: string | null;
-}
-
-export interface DailyRunsJson {
-  date: string;
-  success: number;
-  error: number;
-  total: number;
-  costUsd: number;
-}
-
-export interface AgentStatsJson {
-  totalRuns: number;
-  successRate: number;
-  avgDurationMs: number;
-  totalCostUsd: number;
-  lastRunAt: string | null;
-  dailyRuns: DailyRunsJson[];
-}
-
-export interface GlobalStatsJson {
-  totalAgents: number;
-  activeAgents: number;
-  runsInPeriod: number;
-  successRate: number;
-  totalCostUsd: number;
-  runningAgentIds: string[];
-  dailyRuns: DailyRunsJson[];
-}
+// The response types the API declares in its schemas (types only: the tests check shapes at run time).
+import type { AgentJson, AgentStatsJson, DailyRunsJson, GlobalStatsJson, RunJson } from '../../src/api/schemas.js';
+export type { AgentJson, AgentStatsJson, DailyRunsJson, GlobalStatsJson, RunJson };
 
 export interface ErrorJson {
   error: { code: string; message: string; details: { field: string; message: string }[] };

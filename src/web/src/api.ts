@@ -5,9 +5,8 @@
  * Bearer header.
  */
 
-import type { Static } from 'typebox';
 import type { AgentJson, AgentStatsJson, GlobalStatsJson, RunJson } from '../../api/schemas';
-import type { Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
+import type { AgentFields, Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
 
 // The API's own response types (type-only imports: nothing of the server reaches the bundle).
 export type Role = DomainRole;
@@ -15,8 +14,8 @@ export type RunStatus = DomainRunStatus;
 export type Period = DomainPeriod;
 export type Agent = AgentJson;
 export type Run = RunJson;
-export type AgentStats = Static<typeof AgentStatsJson>;
-export type GlobalStats = Static<typeof GlobalStatsJson>;
+export type AgentStats = AgentStatsJson;
+export type GlobalStats = GlobalStatsJson;
 export type DailyRuns = AgentStats['dailyRuns'][number];
 
 export interface User {
@@ -34,18 +33,7 @@ export interface Session {
 }
 
 /** The fields a person edits. */
-export interface AgentInput {
-  name: string;
-  description: string | null;
-  schedule: string;
-  timezone: string;
-  prompt: string;
-  enabled: boolean;
-  maxTurns: number;
-  maxBudgetUsd: number | null;
-  model: string | null;
-  allowedTools: string[];
-}
+export type AgentInput = AgentFields;
 
 export interface SchedulePreview {
   schedule: string;
