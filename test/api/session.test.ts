@@ -367,6 +367,29 @@ describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
   });
 });
 
+describe('trusting the nearest proxy hop (CRON_AGENTS_TRUST_PROXY=1)', () => {
+  useTestApp(
+    'each',
+    async (app) => {
+      t = app;
+      await setPassword('member-user');
+    },
+    { trustProxy: 1 },
+  );
+
+  it('takes the protocol from the nearest proxy and the client address from the last X-Forwarded-For entry', async () => {
+    const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.1, 203.0.113.9' };
+    const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '192.0.2.50', headers });
+    expect(response.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+    // A client can prepend what it likes to X-Forwarded-For; only the entry the proxy added counts.
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
+      const spoofed = { 'x-forwarded-for': `10.9.9.${i}, 203.0.113.9` };
+      expect((await browser('POST', '/api/session', { body: { name: `user-${i}`, password: 'x' }, ip: '192.0.2.50', headers: spoofed })).status).toBe(401);
+    }
+    expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '192.0.2.50', headers })).status).toBe(429);
+  });
+});
+
 /** PUT with a role's bearer token (the shared `call` helper speaks the spec's methods only). */
 async function putPassword(url: string, as: Role | null, body: unknown) {
   const response = await browser('PUT', url, { body, headers: as ? t.auth(as) : {} });
