@@ -49,6 +49,11 @@ async function browser(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', url:
   };
 }
 
+/** The attributes of a Set-Cookie header: `HttpOnly`, `Path=/api`, ... */
+function cookieAttributes(setCookie: string): string[] {
+  return setCookie.split(';').map((a) => a.trim());
+}
+
 async function setPassword(name: string, password = PASSWORD): Promise<string> {
   const user = await t.app.store.findUserByName(name);
   if (!user) throw new Error(`no user ${name}`);
@@ -76,7 +81,7 @@ describe('sign-in', () => {
     const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD } });
     expect(response.status, response.text).toBe(200);
     expect(response.setCookie).toHaveLength(1);
-    const attributes = response.setCookie[0]!.split(';').map((a) => a.trim());
+    const attributes = response.setCookie.flatMap(cookieAttributes);
     expect(attributes).toContain('HttpOnly');
     expect(attributes).toContain('SameSite=Strict');
     expect(attributes).toContain('Path=/api');
@@ -315,7 +320,7 @@ describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
     it('ignores X-Forwarded-Proto: the cookie is not Secure, and failures count against the proxy', async () => {
       const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.1') });
       expect(response.status).toBe(200);
-      expect(response.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+      expect(response.setCookie.flatMap(cookieAttributes)).not.toContain('Secure');
       for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
         await browser('POST', '/api/session', { body: { name: `user-${i}`, password: 'x' }, ...viaProxy(`203.0.113.${i + 10}`) });
       }
@@ -337,14 +342,14 @@ describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
     it('marks the session cookie Secure, when signing in and when signing out, for requests that came over HTTPS', async () => {
       const signedIn = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ...viaProxy('203.0.113.1') });
       expect(signedIn.status).toBe(200);
-      expect(signedIn.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+      expect(signedIn.setCookie.flatMap(cookieAttributes)).toContain('Secure');
       const cookie = signedIn.setCookie[0]!.split(';')[0]!;
       const signedOut = await browser('DELETE', '/api/session', { cookie, csrf: signedIn.body.data.csrfToken, ...viaProxy('203.0.113.1') });
       expect(signedOut.status).toBe(200);
-      expect(signedOut.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+      expect(signedOut.setCookie.flatMap(cookieAttributes)).toContain('Secure');
       // Plain HTTP through the same proxy: no Secure.
       const plain = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '10.0.0.2', headers: { 'x-forwarded-proto': 'http' } });
-      expect(plain.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+      expect(plain.setCookie.flatMap(cookieAttributes)).not.toContain('Secure');
     });
 
     it('limits failed sign-ins by the client address the proxy reports, not by the proxy', async () => {
@@ -362,7 +367,7 @@ describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
         headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.1' },
       });
       expect(response.status).toBe(200);
-      expect(response.setCookie[0]!.split(';').map((a) => a.trim())).not.toContain('Secure');
+      expect(response.setCookie.flatMap(cookieAttributes)).not.toContain('Secure');
     });
   });
 });
@@ -380,7 +385,7 @@ describe('trusting the nearest proxy hop (CRON_AGENTS_TRUST_PROXY=1)', () => {
   it('takes the protocol from the nearest proxy and the client address from the last X-Forwarded-For entry', async () => {
     const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.1, 203.0.113.9' };
     const response = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '192.0.2.50', headers });
-    expect(response.setCookie[0]!.split(';').map((a) => a.trim())).toContain('Secure');
+    expect(response.setCookie.flatMap(cookieAttributes)).toContain('Secure');
     // A client can prepend what it likes to X-Forwarded-For; only the entry the proxy added counts.
     for (let i = 0; i < SIGN_IN_LIMIT_PER_ADDRESS; i++) {
       const spoofed = { 'x-forwarded-for': `10.9.9.${i}, 203.0.113.9` };
