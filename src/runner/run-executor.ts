@@ -34,6 +34,14 @@ interface ActiveRun {
   done: Promise<void>;
 }
 
+/**
+ * Waits before each new attempt to record a run's result when the database refused the write
+ * (busy, a dropped connection): ~15 s in all, well within a lease, which the heartbeat keeps
+ * renewing meanwhile. A result that costs money is worth a few tries before recovery ends the
+ * run as lost.
+ */
+export const FINISH_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+
 const STOP_MESSAGES: Record<StopReason, string> = {
   cancel: 'Cancelled',
   shutdown: 'Cancelled: the service shut down before the run finished',
@@ -158,7 +166,7 @@ export class RunExecutor {
   }
 
   private execute({ run, agent }: ClaimedRun): void {
-    const { store, runner, clock, logger, instanceId, workspacesDir } = this.options;
+    const { runner, clock, logger, workspacesDir } = this.options;
     const controller = new AbortController();
     const entry: ActiveRun = {
       runId: run.id,
@@ -196,16 +204,36 @@ export class RunExecutor {
       }
       if (entry.stopReason && outcome.status === 'cancelled') outcome = { ...outcome, output: STOP_MESSAGES[entry.stopReason] };
       try {
-        const written = await store.finishRun(run.id, instanceId, outcome, clock.now());
+        const written = await this.recordOutcome(run.id, outcome, clock.now());
         if (written) logger.info({ runId: run.id, agentId: agent.id, status: outcome.status, costUsd: outcome.costUsd }, 'run finished');
-        else logger.warn({ runId: run.id, agentId: agent.id, status: outcome.status }, 'run result refused: the run was deleted or taken over');
-      } catch (error) {
-        logger.error({ err: error, runId: run.id }, 'could not record the run result; recovery will end it');
+        else if (written === false) logger.warn({ runId: run.id, agentId: agent.id, status: outcome.status }, 'run result refused: the run was deleted or taken over');
       } finally {
         this.active.delete(run.id);
         this.wake();
       }
     })();
+  }
+
+  /**
+   * Writes a run's outcome, fenced by this executor's id, trying again after FINISH_RETRY_DELAYS_MS
+   * when the write fails. True: written; false: refused (deleted or taken over); null: every
+   * attempt failed, and recovery or the lease reaper will end the run.
+   */
+  private async recordOutcome(runId: string, outcome: RunOutcome, completedAt: number): Promise<boolean | null> {
+    const { store, clock, logger, instanceId } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await store.finishRun(runId, instanceId, outcome, completedAt);
+      } catch (error) {
+        const delayMs = FINISH_RETRY_DELAYS_MS[attempt];
+        if (delayMs === undefined) {
+          logger.error({ err: error, runId, attempts: attempt + 1 }, 'could not record the run result; recovery will end it');
+          return null;
+        }
+        logger.warn({ err: error, runId, attempt: attempt + 1 }, `could not record the run result; trying again in ${delayMs} ms`);
+        await new Promise<void>((resolve) => clock.setTimer(resolve, delayMs));
+      }
+    }
   }
 
   private scheduleHeartbeat(): void {

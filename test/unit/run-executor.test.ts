@@ -6,7 +6,7 @@ import { planAgentUpdate, planNewAgent, type AgentInput } from '../../src/domain
 import { ZERO_USAGE, type Agent, type Run, type RunStatus } from '../../src/domain/types.js';
 import type { Logger } from '../../src/logger.js';
 import type { AgentRunner } from '../../src/runner/agent-runner.js';
-import { RunExecutor, type RunExecutorOptions } from '../../src/runner/run-executor.js';
+import { FINISH_RETRY_DELAYS_MS, RunExecutor, type RunExecutorOptions } from '../../src/runner/run-executor.js';
 import type { Store } from '../../src/store/store.js';
 import { advanceClockTo, dialectsUnderTest, trackStore } from '../support/dialects.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -378,6 +378,75 @@ for (const dialect of dialectsUnderTest()) {
         newExecutor({ runner: throwing }).start();
         const run = await untilStatus('run-1', 'error');
         expect(run.output).toContain('sdk exploded');
+      });
+    });
+
+    describe('RunExecutor: recording results', () => {
+      /** The store, but its next `failures` finishRun calls fail as a busy or unreachable database would. */
+      function flakyFinish(failures: number): Store & { finishAttempts: number } {
+        let left = failures;
+        const flaky = Object.create(store) as Store & { finishAttempts: number };
+        flaky.finishAttempts = 0;
+        flaky.finishRun = async (...args) => {
+          flaky.finishAttempts++;
+          if (left-- > 0) throw new Error('SQLITE_BUSY: database is locked');
+          return store.finishRun(...args);
+        };
+        return flaky;
+      }
+
+      it('tries again when the database refuses the write, and records the result as it was', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const flaky = flakyFinish(2);
+        newExecutor({ store: flaky }).start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        await advance(3_000);
+        const finishedAt = clock.now();
+        fakeRun('run-1').finish({ output: 'worth keeping', costUsd: 0.42 });
+        await until(() => flaky.finishAttempts === 1, 'the first attempt');
+        await idle();
+        expect(await statusOf('run-1')).toBe('running');
+        await advance(FINISH_RETRY_DELAYS_MS[0]!);
+        await until(() => flaky.finishAttempts === 2, 'the second attempt');
+        await idle();
+        expect(await statusOf('run-1')).toBe('running');
+        await advance(FINISH_RETRY_DELAYS_MS[1]!);
+        const run = await untilStatus('run-1', 'success');
+        // Timed when the run ended, not when the write finally went through.
+        expect(run).toMatchObject({ output: 'worth keeping', costUsd: 0.42, completedAt: finishedAt, durationMs: 3_000 });
+        expect(flaky.finishAttempts).toBe(3);
+        expect(logger.errors).toEqual([]);
+      });
+
+      it('keeps the lease while it retries', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const flaky = flakyFinish(FINISH_RETRY_DELAYS_MS.length);
+        newExecutor({ store: flaky }).start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        fakeRun('run-1').finish();
+        await until(() => flaky.finishAttempts === 1, 'the first attempt');
+        const before = (await store.getRun('run-1'))!.leaseExpiresAt!;
+        await advance(HEARTBEAT_MS);
+        expect((await store.getRun('run-1'))!.leaseExpiresAt).toBeGreaterThan(before);
+        await advance(FINISH_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0));
+        await untilStatus('run-1', 'success');
+      });
+
+      it('gives up after the last retry, logs it, frees the slot, and leaves the run to recovery', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const flaky = flakyFinish(Number.POSITIVE_INFINITY);
+        const executor = newExecutor({ store: flaky });
+        executor.start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        fakeRun('run-1').finish();
+        for (const delay of FINISH_RETRY_DELAYS_MS) await advance(delay);
+        await until(() => executor.activeRunIds.length === 0, 'the executor to let the run go');
+        expect(flaky.finishAttempts).toBe(FINISH_RETRY_DELAYS_MS.length + 1);
+        expect(logger.errors).toHaveLength(1);
+        expect(await statusOf('run-1')).toBe('running');
       });
     });
 
