@@ -7,7 +7,7 @@ import type { TokenInfo } from '../store/store.js';
 import type { ApiDeps } from './api-deps.js';
 import { Data, ErrorBody, RoleField } from './schemas.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const security = [{ bearer: [] }];
 const admin = { role: 'admin' as const };
 

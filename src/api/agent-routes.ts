@@ -22,7 +22,7 @@ import {
   UpdateAgentBody,
 } from './schemas.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 const tags = ['agents'];
 const security = [{ bearer: [] }];
 

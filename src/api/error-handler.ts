@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { AppError, type FieldProblem } from '../domain/errors.js';
+import { isTransientDatabaseError } from '../store/transient-errors.js';
+
+/** Seconds a client is asked to wait before trying again when the database is busy or unreachable. */
+export const DATABASE_RETRY_AFTER_S = 2;
 
 const STATUS_BY_CODE: Record<string, number> = {
   validation_error: 400,
@@ -73,6 +77,13 @@ export function installErrorHandler(app: FastifyInstance): void {
                 ? 'empty_body'
                 : 'bad_request';
       return reply.status(status).send({ error: { code, message: error.message, details: [] } });
+    }
+    if (isTransientDatabaseError(error)) {
+      request.log.warn({ err: error }, 'request failed: the database is busy or unreachable');
+      return reply
+        .status(503)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_S))
+        .send({ error: { code: 'database_unavailable', message: 'The database is busy or unreachable; try again shortly', details: [] } });
     }
     request.log.error({ err: error }, 'request failed');
     return reply.status(500).send({ error: { code: 'internal_error', message: 'Internal server error', details: [] } });

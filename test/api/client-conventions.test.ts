@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/test-app.js';
-import { call, createAgent, expectError, useTestApp, type AgentJson } from './api-helpers.js';
+import { DATABASE_RETRY_AFTER_S } from '../../src/api/error-handler.js';
+import { sqliteBusyError } from '../support/database-errors.js';
 import { dialectsUnderTest } from '../support/dialects.js';
+import { agentBody, call, createAgent, expectError, useTestApp, type AgentJson } from './api-helpers.js';
 
 /** What common HTTP clients do that the spec does not mention. */
 
@@ -42,3 +44,43 @@ for (const dialect of dialectsUnderTest()) {
     });
   });
 }
+
+describe('when the database is busy or unreachable', () => {
+  let t: TestApp;
+  useTestApp('each', (app) => {
+    t = app;
+  });
+
+  it('answers 503 database_unavailable with Retry-After, not a 500, and the request can be sent again', async () => {
+    const busy = sqliteBusyError();
+    t.app.store.createAgent = async () => {
+      throw busy;
+    };
+    const refused = await call(t, 'POST', '/api/agents', { body: agentBody({ name: 'later' }) });
+    expectError(refused, 503, 'database_unavailable');
+    expect(refused.headers['retry-after']).toBe(String(DATABASE_RETRY_AFTER_S));
+    expect((await call<{ data: AgentJson[] }>(t, 'GET', '/api/agents')).body.data).toEqual([]);
+
+    // The database is back: the store's own method again.
+    Reflect.deleteProperty(t.app.store, 'createAgent');
+    const again = await call(t, 'POST', '/api/agents', { body: agentBody({ name: 'later' }) });
+    expect(again.status, again.text).toBe(200);
+  });
+
+  it('reads too', async () => {
+    const busy = sqliteBusyError();
+    t.app.store.listAgents = async () => {
+      throw busy;
+    };
+    expectError(await call(t, 'GET', '/api/agents'), 503, 'database_unavailable');
+  });
+
+  it('other failures stay 500 internal_error, with no detail of the error in the body', async () => {
+    t.app.store.listAgents = async () => {
+      throw new Error('secret internals');
+    };
+    const response = await call(t, 'GET', '/api/agents');
+    expectError(response, 500, 'internal_error');
+    expect(response.text).not.toContain('secret');
+  });
+});
