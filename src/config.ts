@@ -60,11 +60,15 @@ function duration(env: Env, name: string, fallbackMs: number, maxMs: number): nu
   return value;
 }
 
+/** The words a true/false setting accepts, in any case. */
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  if (TRUE_WORDS.includes(raw)) return true;
+  if (FALSE_WORDS.includes(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
@@ -77,13 +81,14 @@ const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
  */
 function trustProxy(env: Env, name: string): boolean | number | string[] {
   const raw = env[name]?.trim() ?? '';
-  if (raw === '' || ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
-  if (['true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (raw === '' || FALSE_WORDS.includes(raw.toLowerCase())) return false;
+  // A number is a hop count ("1" is one hop, not "true"); the other true words trust any proxy.
   if (/^\d+$/.test(raw)) {
     const hops = Number(raw);
     if (hops > 32) throw new ConfigError(`${name} must be at most 32 hops, got ${hops}`);
     return hops;
   }
+  if (TRUE_WORDS.includes(raw.toLowerCase())) return true;
   const entries = raw.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     if (PROXY_RANGE_NAMES.includes(entry)) continue;

@@ -1,6 +1,4 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import net from 'node:net';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +15,7 @@ describe('isTransientDatabaseError', () => {
 
   it('is true for a PostgreSQL server that cannot be reached', async () => {
     // A port nothing listens on: bind one, note it, close it.
-    const server = (await import('node:net')).createServer();
+    const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -31,8 +29,7 @@ describe('isTransientDatabaseError', () => {
   });
 
   it('is false for errors in the request or the code: constraints, syntax, anything else', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cron-agents-errors-'));
-    const db = new SQLite(path.join(dir, 'x.sqlite'));
+    const db = new SQLite(':memory:');
     db.exec('create table t (id text primary key)');
     db.prepare('insert into t values (?)').run('a');
     let constraint: unknown;
@@ -48,7 +45,6 @@ describe('isTransientDatabaseError', () => {
       syntax = e;
     }
     db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
     expect((constraint as { code?: string }).code).toBe('SQLITE_CONSTRAINT_PRIMARYKEY');
     for (const error of [constraint, syntax, new Error('boom'), new TypeError('x is undefined'), 'text', null, undefined]) {
       expect(isTransientDatabaseError(error)).toBe(false);
