@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
 import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { processesMatching, runCli, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against the real
@@ -16,7 +14,6 @@ import { processesMatching, startServerProcess, waitFor, type ServerProcess } fr
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
-const run = promisify(execFile);
 
 const MEMBER = 'mia';
 const VIEWER = 'victor';
@@ -75,10 +72,8 @@ beforeAll(async () => {
   server = await startServerProcess({ env: { ANTHROPIC_BASE_URL: fake.url, ANTHROPIC_API_KEY: 'sk-ant-test-key', CRON_AGENTS_MAX_CONCURRENT_RUNS: '4' } });
   // A member with a password from the CLI, as an operator would make one (stdin is not a
   // terminal here, so the CLI generates the password and prints it alone on stdout).
-  const created = await run(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'user', 'add', MEMBER, '--role', 'member', '--password'], {
-    cwd: ROOT,
-    env: { ...process.env, CRON_AGENTS_DATA_DIR: server.dataDir, LOG_LEVEL: 'silent' },
-  });
+  const created = await runCli(['user', 'add', MEMBER, '--role', 'member', '--password'], { CRON_AGENTS_DATA_DIR: server.dataDir });
+  expect(created.code, created.stderr).toBe(0);
   memberPassword = created.stdout.trim();
   expect(memberPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
   // A viewer through the admin API.

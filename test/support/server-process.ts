@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,6 +102,19 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
       await exited;
     },
   };
+}
+
+/**
+ * Runs the built CLI (`node dist/cli.js ...args`) on a data dir, as an operator would, and
+ * resolves with its exit code and what it printed (it does not throw on a non-zero exit).
+ */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'silent', ...env } }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Polls `probe` every 100 ms until it returns a value other than undefined, or throws after `timeoutMs`. */
