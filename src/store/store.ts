@@ -1,14 +1,16 @@
-import type {
-  Agent,
-  AgentFields,
-  AgentStats,
-  GlobalStats,
-  Role,
-  Run,
-  RunOutcome,
-  RunUsage,
-  User,
-} from '../domain/types.js';
+/**
+ * store/: the only place with SQL. This file is the Store interface, one part per aggregate;
+ * the SQL behind each part is in sql/<aggregate>.ts, composed into one store by sql/sql-store.ts.
+ *
+ * - A tick is claimed in sql/ticks.ts (compare-and-set on `next_fire_at`, then the run insert).
+ * - A queued run is claimed, its lease renewed and the run ended in sql/runs.ts.
+ * - The hourly totals ledger, every rule of it, is kept in sql/run-totals.ts.
+ * - "Active" and "finished" run, as SQL, are defined once in sql/predicates.ts.
+ * - The tables are typed in schema.ts; what differs between SQLite and PostgreSQL is named in
+ *   dialect.ts and supplied by sqlite/ and postgres/; open-store.ts picks one. migrations/ only
+ *   ever gains files.
+ */
+import type { Agent, AgentFields, AgentStats, GlobalStats, Role, Run, RunOutcome, RunUsage, User } from '../domain/types.js';
 
 /** An API token as listed (never its secret). */
 export interface TokenInfo {
@@ -28,6 +30,21 @@ export interface TokenHolder {
   tokenHash: string;
   lastUsedAt: number | null;
   user: User;
+}
+
+/** A user and their password hash, as sign-in needs it. */
+export interface UserCredentials {
+  user: User;
+  passwordHash: string | null;
+}
+
+/** A live dashboard session and its user. */
+export interface SessionHolder {
+  idHash: string;
+  user: User;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
 }
 
 /** An agent that has come due, as the scheduler needs it. */
@@ -81,23 +98,30 @@ export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt:
  * The only door to the database. Every method is one transaction or one atomic statement, so
  * several service instances can share one database.
  */
-export interface Store {
+export type Store = DatabaseStore & UsersTokensStore & SessionsStore & AgentsStore & TicksStore & RunsStore & StatsStore;
+
+/** The database itself, and the signals instances send each other through it. */
+export interface DatabaseStore {
   /** 'sqlite' belongs to one process; 'postgres' may be shared by several instances. */
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   /** Cheap round trip for the health check. */
   ping(): Promise<void>;
   close(): Promise<void>;
-
-  // Signals between instances
   /** Asks whichever instance executes these runs to stop them now (the heartbeat is the fallback). */
   notifyCancel(runIds: string[]): Promise<void>;
   /** Calls `listener` with the run ids any instance asked to stop; resolves to an unsubscribe. */
   onCancel(listener: (runIds: string[]) => void): Promise<() => Promise<void>>;
+}
 
-  // Users and tokens
+/** sql/users-tokens.ts */
+export interface UsersTokensStore {
   createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User>;
   findUserByName(name: string): Promise<User | null>;
+  /** A user with the password hash sign-in checks (null hash: the user has no password). */
+  findUserCredentials(name: string): Promise<UserCredentials | null>;
+  /** Sets (or, with null, removes) a user's password and ends all their sessions; false for an unknown user. */
+  setUserPassword(userId: string, passwordHash: string | null): Promise<boolean>;
   listUsers(): Promise<User[]>;
   countUsers(): Promise<number>;
   createToken(input: { userId: string; label: string; tokenHash: string; prefix: string }, now: number): Promise<TokenInfo>;
@@ -106,8 +130,28 @@ export interface Store {
   touchToken(tokenId: string, now: number): Promise<void>;
   revokeToken(tokenId: string, now: number): Promise<boolean>;
   listTokens(): Promise<TokenInfo[]>;
+}
 
-  // Agents
+/** sql/sessions.ts: dashboard sessions and sign-in rate limiting. */
+export interface SessionsStore {
+  createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void>;
+  /** The session with this id hash and its user, unless it has expired. */
+  findSession(idHash: string, now: number): Promise<SessionHolder | null>;
+  /** Records use of a session and slides its expiry. */
+  touchSession(idHash: string, now: number, expiresAt: number): Promise<void>;
+  /** Ends a session (sign-out); false when there was none. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /** Removes expired sessions; returns how many. */
+  deleteExpiredSessions(now: number): Promise<number>;
+  /** Records one failed sign-in under each subject, and forgets failures older than `forgetBefore`. */
+  recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void>;
+  /** Times of the failed sign-ins since `since`, per subject, oldest first (subjects without any are absent). */
+  signInFailures(subjects: string[], since: number): Promise<Map<string, number[]>>;
+  clearSignInFailures(subject: string): Promise<void>;
+}
+
+/** sql/agents.ts */
+export interface AgentsStore {
   listAgents(): Promise<Agent[]>;
   getAgent(id: string): Promise<Agent | null>;
   createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent>;
@@ -115,16 +159,20 @@ export interface Store {
   updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null>;
   /** Hard delete; the agent's runs go with it. */
   deleteAgent(id: string): Promise<{ id: string; name: string } | null>;
+}
 
-  // Scheduling
+/** sql/ticks.ts: the scheduler's side. */
+export interface TicksStore {
   /** The earliest `next_fire_at` of any enabled agent. */
   earliestFireAt(): Promise<number | null>;
   findDueAgents(now: number, limit: number): Promise<DueAgent[]>;
   claimTick(claim: TickClaim): Promise<TickResult>;
   /** Claims several ticks in one transaction; one result per claim, in order. */
   claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]>;
+}
 
-  // Runs
+/** sql/runs.ts: the executor's side, and the API's. */
+export interface RunsStore {
   enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null>;
   /** Claims the oldest queued run for `executorId`, atomically, or null when none waits. */
   claimQueuedRun(executorId: string, now: number, leaseUntil: number): Promise<ClaimedRun | null>;
@@ -143,45 +191,12 @@ export interface Store {
   endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]>;
   getRun(id: string): Promise<Run | null>;
   listRuns(agentId: string, query: RunQuery): Promise<Run[]>;
+}
 
-  // Stats
+/** sql/stats.ts, over the totals ledger of sql/run-totals.ts. */
+export interface StatsStore {
   agentStats(agentId: string, since: number, now: number): Promise<AgentStats>;
+  globalStats(since: number, now: number): Promise<GlobalStats>;
   /** Recomputes the global hourly totals from the runs (after a bulk import past the store). */
   rebuildRunTotals(): Promise<void>;
-  globalStats(since: number, now: number): Promise<GlobalStats>;
-
-  // Dashboard sessions and sign-in
-  /** A user with the password hash sign-in checks (null hash: the user has no password). */
-  findUserCredentials(name: string): Promise<UserCredentials | null>;
-  /** Sets (or, with null, removes) a user's password and ends all their sessions; false for an unknown user. */
-  setUserPassword(userId: string, passwordHash: string | null): Promise<boolean>;
-  createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void>;
-  /** The session with this id hash and its user, unless it has expired. */
-  findSession(idHash: string, now: number): Promise<SessionHolder | null>;
-  /** Records use of a session and slides its expiry. */
-  touchSession(idHash: string, now: number, expiresAt: number): Promise<void>;
-  /** Ends a session (sign-out); false when there was none. */
-  deleteSession(idHash: string): Promise<boolean>;
-  /** Removes expired sessions; returns how many. */
-  deleteExpiredSessions(now: number): Promise<number>;
-  /** Records one failed sign-in under each subject, and forgets failures older than `forgetBefore`. */
-  recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void>;
-  /** Times of the failed sign-ins since `since`, per subject, oldest first (subjects without any are absent). */
-  signInFailures(subjects: string[], since: number): Promise<Map<string, number[]>>;
-  clearSignInFailures(subject: string): Promise<void>;
-}
-
-/** A user and their password hash, as sign-in needs it. */
-export interface UserCredentials {
-  user: User;
-  passwordHash: string | null;
-}
-
-/** A live dashboard session and its user. */
-export interface SessionHolder {
-  idHash: string;
-  user: User;
-  createdAt: number;
-  lastSeenAt: number;
-  expiresAt: number;
 }

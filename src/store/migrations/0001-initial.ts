@@ -43,12 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('agents_name_idx').on('agents').columns(['name', 'id']).execute();
   // The scheduler's "earliest due agent" and "due agents" queries; disabled agents hold NULL.
-  await db.schema
-    .createIndex('agents_next_fire_at_idx')
-    .on('agents')
-    .column('next_fire_at')
-    .where(sql.ref('next_fire_at'), 'is not', null)
-    .execute();
+  await db.schema.createIndex('agents_next_fire_at_idx').on('agents').column('next_fire_at').where(sql.ref('next_fire_at'), 'is not', null).execute();
 
   await db.schema
     .createTable('runs')
@@ -82,11 +77,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['agent_id', 'queued_at', 'status', 'cost_usd', 'duration_ms', 'started_at'])
     .execute();
   // "Runs in a period" for the global stats (covering).
-  await db.schema
-    .createIndex('runs_queued_idx')
-    .on('runs')
-    .columns(['queued_at', 'status', 'cost_usd', 'duration_ms'])
-    .execute();
+  await db.schema.createIndex('runs_queued_idx').on('runs').columns(['queued_at', 'status', 'cost_usd', 'duration_ms']).execute();
   // Runs not yet ended: the queue, overlap checks, cancel, leases, recovery. Small by nature.
   await db.schema
     .createIndex('runs_active_idx')

@@ -1,17 +1,21 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../database.js';
-import { SqlStore } from '../sql-store.js';
+import type { Database } from '../schema.js';
+import { SqlStore } from '../sql/sql-store.js';
 import { pgCancelChannel } from './pg-cancel-channel.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
+/** Turns the text of a column value into the value a row holds. */
+type TypeParser = (value: string) => unknown;
+
 /** BIGINT and NUMERIC (sums) come back as numbers: every instant and count fits in a double. */
 const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): TypeParser {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format as 'text');
+    // pg-types declares its parsers as returning `any`.
+    return pg.types.getTypeParser(oid, format) as TypeParser;
   },
 };
 

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { Database } from '../database.js';
-import type { CancelChannel } from '../sql-store.js';
+import type { CancelChannel } from '../dialect.js';
+import type { Database } from '../schema.js';
 
 const CHANNEL = 'cron_agents_cancel';
 /** NOTIFY payloads are limited to 8000 bytes; run ids are 36 characters. */
@@ -34,7 +34,7 @@ export function pgCancelChannel(db: Kysely<Database>, connection: pg.ClientConfi
         next.on('notification', (message) => {
           if (message.channel !== CHANNEL || !message.payload) return;
           try {
-            const ids = JSON.parse(message.payload) as unknown;
+            const ids: unknown = JSON.parse(message.payload);
             if (Array.isArray(ids)) listener(ids.filter((id): id is string => typeof id === 'string'));
           } catch {
             // not ours

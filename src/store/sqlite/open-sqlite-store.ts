@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from '../database.js';
-import { SqlStore } from '../sql-store.js';
+import type { Database } from '../schema.js';
+import { SqlStore } from '../sql/sql-store.js';
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -23,7 +23,8 @@ function withStatementCache(database: SQLite.Database) {
         cache.delete(source);
       } else {
         statement = database.prepare(source);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+        const oldest = cache.size >= STATEMENT_CACHE_SIZE ? cache.keys().next() : null;
+        if (oldest && !oldest.done) cache.delete(oldest.value);
       }
       cache.set(source, statement);
       return statement;
@@ -51,7 +52,6 @@ export function openSqliteStore(file: string): SqlStore {
     // The API's point reads skip Kysely's async executor and connection queue: better-sqlite3 is
     // synchronous, so a read made while no transaction is open sees exactly what a queued one
     // would. Inside a transaction (or from one), they go through Kysely as usual.
-    readNow: (executor, sql, parameters) =>
-      executor === db && !database.inTransaction ? cached.prepare(sql).all(...parameters) : null,
+    readNow: (executor, sql, parameters) => (executor === db && !database.inTransaction ? cached.prepare(sql).all(...parameters) : null),
   });
 }

@@ -1,4 +1,5 @@
 import { CompiledQuery, type Compilable, type QueryExecutor, type QueryResult } from 'kysely';
+import type { ReadNow } from '../dialect.js';
 
 /**
  * A query compiled once and run many times with other values. Building and compiling a Kysely
@@ -19,12 +20,6 @@ export function precompiled<Row>(arity: number, build: (...args: string[]) => Co
     });
     const rows = readNow?.(executor, template.sql, parameters);
     if (rows) return { rows: rows as Row[] };
-    return executor.executeQuery(CompiledQuery.raw(template.sql, parameters) as CompiledQuery<Row>);
+    return executor.executeQuery<Row>(CompiledQuery.raw(template.sql, parameters));
   };
 }
-
-/**
- * Runs a read at once, synchronously, when the dialect can do so without changing what it
- * sees (SQLite outside any transaction); null means "go through Kysely".
- */
-export type ReadNow = (executor: unknown, sql: string, parameters: readonly unknown[]) => unknown[] | null;

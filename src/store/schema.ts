@@ -1,0 +1,107 @@
+import type { ColumnType } from 'kysely';
+import type { FinalRunStatus, Role, RunStatus, RunTrigger } from '../domain/types.js';
+
+/**
+ * The database schema as Kysely sees it, every migration's tables together. Instants are epoch
+ * milliseconds in BIGINT columns and booleans are 0/1 integers, so that SQLite and PostgreSQL read
+ * and write the same values. Text columns that hold a domain union are typed as that union: only
+ * the store writes them, always from a typed value, so rows need no casts when they are read.
+ */
+export interface Database {
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  agents: AgentsTable;
+  runs: RunsTable;
+  run_totals_hourly: RunTotalsHourlyTable;
+  sessions: SessionsTable;
+  sign_in_failures: SignInFailuresTable;
+}
+
+/** A column the database fills with its default when an insert leaves it out. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: Role;
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  label: string;
+  token_hash: string;
+  /** The first characters of the token, shown in listings so a person can tell tokens apart. */
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AgentsTable {
+  id: string;
+  name: string;
+  description: string | null;
+  schedule: string;
+  timezone: string;
+  prompt: string;
+  enabled: number;
+  max_turns: number;
+  max_budget_usd: number | null;
+  model: string | null;
+  /** JSON array of Claude Code permission rules. */
+  allowed_tools: string;
+  next_fire_at: number | null;
+  creator_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RunsTable {
+  id: string;
+  agent_id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  scheduled_for: number | null;
+  output: string | null;
+  cost_usd: Defaulted<number>;
+  input_tokens: Defaulted<number>;
+  output_tokens: Defaulted<number>;
+  cache_read_input_tokens: Defaulted<number>;
+  cache_creation_input_tokens: Defaulted<number>;
+  num_turns: Defaulted<number>;
+  queued_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  duration_ms: number | null;
+  executor_id: string | null;
+  lease_expires_at: number | null;
+  cancel_requested: Defaulted<number>;
+}
+
+/** The hourly totals ledger (sql/run-totals.ts): finished runs of all agents per hour (epoch hours) and status. */
+export interface RunTotalsHourlyTable {
+  hour: number;
+  status: FinalRunStatus;
+  runs: number;
+  cost_usd: number;
+  duration_ms: number;
+}
+
+/** Dashboard sessions, stored as the SHA-256 of the id the browser holds. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface SignInFailuresTable {
+  id: string;
+  /** `name:<user name>` or `ip:<address>`. */
+  subject: string;
+  failed_at: number;
+}

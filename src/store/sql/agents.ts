@@ -1,0 +1,173 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { newId } from '../../domain/ids.js';
+import { RUN_STATUSES, type Agent, type AgentFields, type RunStatus } from '../../domain/types.js';
+import { num, numOrNull, type DialectTraits } from '../dialect.js';
+import type { AgentsTable, Database } from '../schema.js';
+import type { AgentsStore, AgentUpdate } from '../store.js';
+import { precompiled } from './precompiled.js';
+import type { SqlRunTotals } from './run-totals.js';
+
+/** Agents, each read with its creator's name and its latest run. */
+export class SqlAgents implements AgentsStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly traits: DialectTraits,
+    private readonly totals: SqlRunTotals,
+  ) {}
+
+  async listAgents(): Promise<Agent[]> {
+    // Alphabetical as people read it: case does not split the list ("alpha" before "Zed"); ties
+    // by byte order, the same on both databases whatever PostgreSQL's collation.
+    const rows = await this.agentQuery()
+      .orderBy(sql`lower(a.name)`)
+      .orderBy(this.traits.name === 'postgres' ? sql`a.name collate "C"` : sql`a.name`)
+      .orderBy('a.id')
+      .execute();
+    return rows.map(toAgent);
+  }
+
+  async getAgent(id: string): Promise<Agent | null> {
+    return this.readAgent(this.db, id);
+  }
+
+  /** One agent, read in `db` (the store's, or a transaction's: a run's claim reads its agent in the claim's). */
+  async readAgent(db: Kysely<Database>, id: string): Promise<Agent | null> {
+    const row = (await this.agentByIdQuery(db, id)).rows[0];
+    return row ? toAgent(row) : null;
+  }
+
+  async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent> {
+    const id = newId(now);
+    await this.db
+      .insertInto('agents')
+      .values({ id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now })
+      .execute();
+    const agent = await this.getAgent(id);
+    if (!agent) throw new Error(`agent ${id} vanished right after it was created`);
+    return agent;
+  }
+
+  async updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const current = await this.readAgent(trx, id);
+      if (!current) return null;
+      const { fields, nextFireAt } = update(current);
+      await trx
+        .updateTable('agents')
+        .set({ ...agentColumns(fields), next_fire_at: nextFireAt, updated_at: Math.max(now, current.updatedAt) })
+        .where('id', '=', id)
+        .execute();
+      return this.readAgent(trx, id);
+    });
+  }
+
+  async deleteAgent(id: string): Promise<{ id: string; name: string } | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await this.lockAgent(trx, id);
+      if (!row) return null;
+      // The deleted rows themselves say what leaves the totals ledger (run-totals.ts, rule 2).
+      const deleted = await trx.deleteFrom('runs').where('agent_id', '=', id).returning(['queued_at', 'status', 'cost_usd', 'duration_ms']).execute();
+      await this.totals.subtractDeletedRuns(trx, deleted);
+      await trx.deleteFrom('agents').where('id', '=', id).execute();
+      return row;
+    });
+  }
+
+  /**
+   * Reads the agent, locking its row on PostgreSQL so that cancel and delete of one agent take
+   * their locks in the same order (agent, then its runs) and never deadlock.
+   */
+  async lockAgent(trx: Transaction<Database>, id: string): Promise<{ id: string; name: string } | undefined> {
+    let query = trx.selectFrom('agents').select(['id', 'name']).where('id', '=', id);
+    if (this.traits.skipLocked) query = query.forUpdate();
+    return query.executeTakeFirst();
+  }
+
+  /** The API's and the executor's point read: compiled once, and read synchronously where the dialect can. */
+  private readonly agentByIdQuery = precompiled(
+    1,
+    (id) => this.agentQuery().where('a.id', '=', id),
+    (executor, text, parameters) => this.traits.readNow?.(executor, text, parameters) ?? null,
+  );
+
+  private agentQuery() {
+    return (
+      this.db
+        .selectFrom('agents as a')
+        .leftJoin('users as u', 'u.id', 'a.creator_id')
+        .selectAll('a')
+        .select('u.name as creator_name')
+        // The latest run's status and time in one index probe, as `status:epochMs` (one subquery
+        // where two would walk the agent's runs index twice per agent).
+        .select((eb) =>
+          eb
+            .selectFrom('runs as r')
+            .select(sql<string | null>`r.status || ':' || coalesce(r.started_at, r.queued_at)`.as('latest'))
+            .whereRef('r.agent_id', '=', 'a.id')
+            .orderBy('r.queued_at', 'desc')
+            .limit(1)
+            .as('latest_run'),
+        )
+    );
+  }
+}
+
+/** An agent row joined with its creator's name and its latest run. */
+type AgentRow = Selectable<AgentsTable> & {
+  creator_name: string | null;
+  /** `status:epochMs` of the agent's latest run, or null. */
+  latest_run: string | null;
+};
+
+const STATUSES: ReadonlySet<string> = new Set(RUN_STATUSES);
+
+function isRunStatus(text: string): text is RunStatus {
+  return STATUSES.has(text);
+}
+
+function toAgent(row: AgentRow): Agent {
+  const separator = row.latest_run?.indexOf(':') ?? -1;
+  const status = row.latest_run && separator > 0 ? row.latest_run.slice(0, separator) : null;
+  const lastStatus = status !== null && isRunStatus(status) ? status : null;
+  const lastRunAt = row.latest_run && separator > 0 ? Number(row.latest_run.slice(separator + 1)) : null;
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    schedule: row.schedule,
+    timezone: row.timezone,
+    prompt: row.prompt,
+    enabled: num(row.enabled) === 1,
+    maxTurns: num(row.max_turns),
+    maxBudgetUsd: numOrNull(row.max_budget_usd),
+    model: row.model,
+    allowedTools: parseAllowedTools(row.allowed_tools),
+    nextFireAt: numOrNull(row.next_fire_at),
+    lastRunAt,
+    lastStatus,
+    creator: row.creator_id && row.creator_name ? { id: row.creator_id, name: row.creator_name } : null,
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+/** The stored JSON array of permission rules (only the store writes it, from a string array). */
+function parseAllowedTools(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((tool): tool is string => typeof tool === 'string') : [];
+}
+
+function agentColumns(fields: AgentFields) {
+  return {
+    name: fields.name,
+    description: fields.description,
+    schedule: fields.schedule,
+    timezone: fields.timezone,
+    prompt: fields.prompt,
+    enabled: fields.enabled ? 1 : 0,
+    max_turns: fields.maxTurns,
+    max_budget_usd: fields.maxBudgetUsd,
+    model: fields.model,
+    allowed_tools: JSON.stringify(fields.allowedTools),
+  };
+}

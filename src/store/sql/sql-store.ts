@@ -1,0 +1,217 @@
+/**
+ * sql/: the SQL both dialects share, one file per aggregate (users-tokens, sessions, agents,
+ * ticks, runs, stats), the totals ledger's rules (run-totals), the run predicates and the
+ * values-list builder the claims use. This file composes the aggregates into one Store.
+ */
+import { inspect } from 'node:util';
+import { Migrator, sql, type Kysely } from 'kysely';
+import type { DialectTraits } from '../dialect.js';
+import { migrationProvider } from '../migrations/index.js';
+import type { Database } from '../schema.js';
+import type { Store } from '../store.js';
+import { SqlAgents } from './agents.js';
+import { SqlRunTotals } from './run-totals.js';
+import { SqlRuns } from './runs.js';
+import { SqlSessions } from './sessions.js';
+import { SqlStats } from './stats.js';
+import { SqlTicks } from './ticks.js';
+import { SqlUsersTokens } from './users-tokens.js';
+
+/** What went wrong, from whatever the migrator reports: an Error's message, else the value shown as it is. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error === undefined || error === null) return 'unknown error';
+  return typeof error === 'string' ? error : inspect(error);
+}
+
+/**
+ * The Store over Kysely, shared by the SQLite and PostgreSQL dialects: the database's own
+ * methods here, each aggregate's in its own class, and below, which class answers what.
+ */
+export class SqlStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly usersTokens: SqlUsersTokens;
+  private readonly sessions: SqlSessions;
+  private readonly agents: SqlAgents;
+  private readonly ticks: SqlTicks;
+  private readonly runs: SqlRuns;
+  private readonly stats: SqlStats;
+
+  constructor(
+    readonly db: Kysely<Database>,
+    readonly traits: DialectTraits,
+  ) {
+    this.dialect = traits.name;
+    const totals = new SqlRunTotals(db);
+    this.usersTokens = new SqlUsersTokens(db, traits);
+    this.sessions = new SqlSessions(db);
+    this.agents = new SqlAgents(db, traits, totals);
+    this.ticks = new SqlTicks(db, traits);
+    this.runs = new SqlRuns(db, traits, this.agents, totals);
+    this.stats = new SqlStats(db, totals);
+  }
+
+  async migrate(): Promise<void> {
+    const run = async () => {
+      // On PostgreSQL, Kysely's own tables live in the schema the service works in; otherwise it
+      // could mistake another application's migration tables in another schema for its own.
+      const schema = this.traits.name === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(this.db)).rows[0]?.s : undefined;
+      const migrator = new Migrator({ db: this.db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
+      const { error, results } = await migrator.migrateToLatest();
+      const failed = results?.find((r) => r.status === 'Error');
+      if (error || failed) {
+        const reason = describeError(error);
+        throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`);
+      }
+    };
+    await (this.traits.withMigrationLock ? this.traits.withMigrationLock(this.db, run) : run());
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.traits.onClose?.();
+  }
+
+  async notifyCancel(runIds: string[]): Promise<void> {
+    if (runIds.length > 0) await this.traits.cancelChannel?.publish(runIds);
+  }
+
+  async onCancel(listener: (runIds: string[]) => void): Promise<() => Promise<void>> {
+    return this.traits.cancelChannel ? this.traits.cancelChannel.subscribe(listener) : async () => {};
+  }
+
+  // Each aggregate's methods, as the Store interface groups them.
+
+  createUser(...a: Parameters<Store['createUser']>) {
+    return this.usersTokens.createUser(...a);
+  }
+  findUserByName(...a: Parameters<Store['findUserByName']>) {
+    return this.usersTokens.findUserByName(...a);
+  }
+  findUserCredentials(...a: Parameters<Store['findUserCredentials']>) {
+    return this.usersTokens.findUserCredentials(...a);
+  }
+  setUserPassword(...a: Parameters<Store['setUserPassword']>) {
+    return this.usersTokens.setUserPassword(...a);
+  }
+  listUsers() {
+    return this.usersTokens.listUsers();
+  }
+  countUsers() {
+    return this.usersTokens.countUsers();
+  }
+  createToken(...a: Parameters<Store['createToken']>) {
+    return this.usersTokens.createToken(...a);
+  }
+  findTokenHolder(...a: Parameters<Store['findTokenHolder']>) {
+    return this.usersTokens.findTokenHolder(...a);
+  }
+  findTokenByHash(...a: Parameters<Store['findTokenByHash']>) {
+    return this.usersTokens.findTokenByHash(...a);
+  }
+  touchToken(...a: Parameters<Store['touchToken']>) {
+    return this.usersTokens.touchToken(...a);
+  }
+  revokeToken(...a: Parameters<Store['revokeToken']>) {
+    return this.usersTokens.revokeToken(...a);
+  }
+  listTokens() {
+    return this.usersTokens.listTokens();
+  }
+
+  createSession(...a: Parameters<Store['createSession']>) {
+    return this.sessions.createSession(...a);
+  }
+  findSession(...a: Parameters<Store['findSession']>) {
+    return this.sessions.findSession(...a);
+  }
+  touchSession(...a: Parameters<Store['touchSession']>) {
+    return this.sessions.touchSession(...a);
+  }
+  deleteSession(...a: Parameters<Store['deleteSession']>) {
+    return this.sessions.deleteSession(...a);
+  }
+  deleteExpiredSessions(...a: Parameters<Store['deleteExpiredSessions']>) {
+    return this.sessions.deleteExpiredSessions(...a);
+  }
+  recordSignInFailure(...a: Parameters<Store['recordSignInFailure']>) {
+    return this.sessions.recordSignInFailure(...a);
+  }
+  signInFailures(...a: Parameters<Store['signInFailures']>) {
+    return this.sessions.signInFailures(...a);
+  }
+  clearSignInFailures(...a: Parameters<Store['clearSignInFailures']>) {
+    return this.sessions.clearSignInFailures(...a);
+  }
+
+  listAgents() {
+    return this.agents.listAgents();
+  }
+  getAgent(...a: Parameters<Store['getAgent']>) {
+    return this.agents.getAgent(...a);
+  }
+  createAgent(...a: Parameters<Store['createAgent']>) {
+    return this.agents.createAgent(...a);
+  }
+  updateAgent(...a: Parameters<Store['updateAgent']>) {
+    return this.agents.updateAgent(...a);
+  }
+  deleteAgent(...a: Parameters<Store['deleteAgent']>) {
+    return this.agents.deleteAgent(...a);
+  }
+
+  earliestFireAt() {
+    return this.ticks.earliestFireAt();
+  }
+  findDueAgents(...a: Parameters<Store['findDueAgents']>) {
+    return this.ticks.findDueAgents(...a);
+  }
+  claimTick(...a: Parameters<Store['claimTick']>) {
+    return this.ticks.claimTick(...a);
+  }
+  claimTicks(...a: Parameters<Store['claimTicks']>) {
+    return this.ticks.claimTicks(...a);
+  }
+
+  enqueueManualRun(...a: Parameters<Store['enqueueManualRun']>) {
+    return this.runs.enqueueManualRun(...a);
+  }
+  claimQueuedRun(...a: Parameters<Store['claimQueuedRun']>) {
+    return this.runs.claimQueuedRun(...a);
+  }
+  renewLeases(...a: Parameters<Store['renewLeases']>) {
+    return this.runs.renewLeases(...a);
+  }
+  recordUsage(...a: Parameters<Store['recordUsage']>) {
+    return this.runs.recordUsage(...a);
+  }
+  finishRun(...a: Parameters<Store['finishRun']>) {
+    return this.runs.finishRun(...a);
+  }
+  requestCancel(...a: Parameters<Store['requestCancel']>) {
+    return this.runs.requestCancel(...a);
+  }
+  endAbandonedRuns(...a: Parameters<Store['endAbandonedRuns']>) {
+    return this.runs.endAbandonedRuns(...a);
+  }
+  getRun(...a: Parameters<Store['getRun']>) {
+    return this.runs.getRun(...a);
+  }
+  listRuns(...a: Parameters<Store['listRuns']>) {
+    return this.runs.listRuns(...a);
+  }
+
+  agentStats(...a: Parameters<Store['agentStats']>) {
+    return this.stats.agentStats(...a);
+  }
+  globalStats(...a: Parameters<Store['globalStats']>) {
+    return this.stats.globalStats(...a);
+  }
+  rebuildRunTotals() {
+    return this.stats.rebuildRunTotals();
+  }
+}
