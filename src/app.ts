@@ -1,42 +1,18 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { buildServer } from './api/server.js';
-import { bootstrapAdmin } from './bootstrap-admin.js';
+import { bootstrapAdmin } from './services/bootstrap-admin.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
-import type { AgentRunner } from './runner/agent-runner.js';
-import { LeaseReaper } from './runner/lease-reaper.js';
-import { RunExecutor } from './runner/run-executor.js';
-import { SdkAgentRunner } from './runner/sdk-agent-runner.js';
-import { Scheduler } from './scheduler/scheduler.js';
+import { ClaudeRunner } from './claude/claude-runner.js';
+import { defaultClaudeEnv, hasModelCredentials } from './claude/environment.js';
+import type { AgentRunner } from './engine/agent-runner.js';
+import { LeaseReaper } from './engine/lease-reaper.js';
+import { RunExecutor } from './engine/run-executor.js';
+import { Scheduler } from './engine/scheduler.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
-
-/**
- * What the service sets for `claude` unless the operator set it: its configuration and scratch
- * files stay in the data dir (not in ~/.claude and /tmp), and it makes no calls beyond the model
- * API (no telemetry, no update checks).
- */
-function claudeEnv(config: Readonly<Config>): Record<string, string> {
-  const dirs: Record<string, string> = {
-    CLAUDE_CONFIG_DIR: path.join(config.dataDir, 'claude', 'config'),
-    CLAUDE_CODE_TMPDIR: path.join(config.dataDir, 'claude', 'tmp'),
-  };
-  const env: Record<string, string> = {};
-  for (const [name, dir] of Object.entries(dirs)) {
-    if (process.env[name] !== undefined) continue;
-    fs.mkdirSync(dir, { recursive: true });
-    env[name] = dir;
-  }
-  if (process.env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC === undefined) env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
-  return env;
-}
-
-function hasModelCredentials(env: NodeJS.ProcessEnv): boolean {
-  return Boolean(env.ANTHROPIC_API_KEY || env.ANTHROPIC_AUTH_TOKEN || env.CLAUDE_CODE_OAUTH_TOKEN);
-}
 
 /** What a test or benchmark may swap; production passes none of these. */
 export interface AppParts {
@@ -79,7 +55,7 @@ export class App {
     const clock = parts.clock ?? systemClock;
     const store = parts.store ?? (await openStore(config));
     let executor: RunExecutor | null = null;
-    const runner = config.runnerEnabled ? (parts.runner ?? new SdkAgentRunner({ logger, env: claudeEnv(config) })) : null;
+    const runner = config.runnerEnabled ? (parts.runner ?? new ClaudeRunner({ logger, env: defaultClaudeEnv(config.dataDir) })) : null;
     if (runner) {
       executor = new RunExecutor({
         store,
@@ -103,10 +79,7 @@ export class App {
       pollMs: config.schedulerPollMs,
       onRunQueued: () => runExecutor?.wake(),
     });
-    const server = await buildServer(
-      { store, clock, scheduler, executor, health: () => store.ping() },
-      { logger, trustProxy: config.trustProxy },
-    );
+    const server = await buildServer({ store, clock, scheduler, executor, health: () => store.ping() }, { logger, trustProxy: config.trustProxy });
     const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
     return new App(config, store, scheduler, executor, logger, server, clock, print, runner);
   }

@@ -1,17 +1,26 @@
-import type { AgentRunRequest, AgentRunner } from '../../src/runner/agent-runner.js';
-import { ZERO_USAGE, type RunOutcome } from '../../src/domain/types.js';
+import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../../src/domain/types.js';
+import type { AgentRunRequest, AgentRunner } from '../../src/engine/agent-runner.js';
 import { deferred, type Deferred } from './deferred.js';
 
 /** A run the fake runner has been asked to do, finished by the test. */
 export interface PendingFakeRun {
   request: AgentRunRequest;
+  /** Usage accrued so far (cumulative, as the real runner reports it). */
+  readonly usage: RunUsage;
+  /**
+   * Adds usage as a model turn would and reports the new total through `request.onProgress`,
+   * the callback the real runner uses. Ignored once the run has ended.
+   */
+  accrue(usage: Partial<RunUsage>): void;
+  /** Ends the run; its usage is what accrued unless `outcome` says otherwise. */
   finish(outcome?: Partial<RunOutcome>): void;
   result: Deferred<RunOutcome>;
 }
 
 /**
- * An AgentRunner for unit and API tests: each run waits until the test finishes it (or it is
- * aborted, which ends it as cancelled). The real SDK is used in the end-to-end tests.
+ * An AgentRunner for unit and API tests: each run waits until the test finishes it, or until it
+ * is aborted, which ends it as cancelled with the usage accrued so far (as the real runner keeps
+ * what an interrupted run cost). The real SDK is used in test/claude.
  */
 export class FakeRunner implements AgentRunner {
   readonly runs: PendingFakeRun[] = [];
@@ -20,13 +29,28 @@ export class FakeRunner implements AgentRunner {
 
   async run(request: AgentRunRequest): Promise<RunOutcome> {
     const result = deferred<RunOutcome>();
+    let usage: RunUsage = { ...ZERO_USAGE };
+    let ended = false;
+    const end = (outcome: RunOutcome): void => {
+      if (ended) return;
+      ended = true;
+      result.resolve(outcome);
+    };
     const pending: PendingFakeRun = {
       request,
       result,
-      finish: (outcome = {}) => result.resolve({ ...ZERO_USAGE, status: 'success', output: 'done', ...outcome }),
+      get usage() {
+        return usage;
+      },
+      accrue(more) {
+        if (ended) return;
+        usage = addUsage(usage, more);
+        request.onProgress?.({ ...usage });
+      },
+      finish: (outcome = {}) => end({ ...usage, status: 'success', output: 'done', ...outcome }),
     };
     this.runs.push(pending);
-    const onAbort = () => result.resolve({ ...ZERO_USAGE, status: 'cancelled', output: 'Cancelled' });
+    const onAbort = () => end({ ...usage, status: 'cancelled', output: 'Cancelled' });
     if (request.signal.aborted) onAbort();
     else request.signal.addEventListener('abort', onAbort, { once: true });
     if (this.autoFinish) pending.finish(this.autoFinish);
@@ -41,4 +65,15 @@ export class FakeRunner implements AgentRunner {
   get open(): PendingFakeRun[] {
     return this.runs.filter((r) => !r.request.signal.aborted);
   }
+}
+
+function addUsage(a: RunUsage, b: Partial<RunUsage>): RunUsage {
+  return {
+    costUsd: a.costUsd + (b.costUsd ?? 0),
+    inputTokens: a.inputTokens + (b.inputTokens ?? 0),
+    outputTokens: a.outputTokens + (b.outputTokens ?? 0),
+    cacheReadInputTokens: a.cacheReadInputTokens + (b.cacheReadInputTokens ?? 0),
+    cacheCreationInputTokens: a.cacheCreationInputTokens + (b.cacheCreationInputTokens ?? 0),
+    numTurns: a.numTurns + (b.numTurns ?? 0),
+  };
 }

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planAgentUpdate, planNewAgent, type AgentInput } from '../../src/domain/agent-fields.js';
 import { ZERO_USAGE, type Agent, type Run, type RunStatus } from '../../src/domain/types.js';
-import type { Logger } from '../../src/logger.js';
-import type { AgentRunner } from '../../src/runner/agent-runner.js';
-import { FINISH_RETRY_DELAYS_MS, RunExecutor, type RunExecutorOptions } from '../../src/runner/run-executor.js';
+import type { AgentRunner } from '../../src/engine/agent-runner.js';
+import { LeaseReaper } from '../../src/engine/lease-reaper.js';
+import { FINISH_RETRY_DELAYS_MS, RunExecutor, type RunExecutorOptions } from '../../src/engine/run-executor.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
 import type { Store } from '../../src/store/store.js';
 import { advanceClockTo, dialectsUnderTest, trackStore } from '../support/dialects.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -15,9 +16,15 @@ import { FakeRunner } from '../support/fake-runner.js';
 const HEARTBEAT_MS = 5_000;
 const LEASE_MS = 30_000;
 const POLL_MS = 1_000;
+const DAY_MS = 86_400_000;
+
+/** What a run accrues in the usage tests, in two model turns (binary fractions: sums are exact). */
+const TURN_1 = { costUsd: 0.25, inputTokens: 700, outputTokens: 100, cacheReadInputTokens: 300, numTurns: 1 };
+const TURN_2 = { costUsd: 0.125, inputTokens: 500, outputTokens: 50, cacheCreationInputTokens: 40, numTurns: 1 };
+const ACCRUED = { costUsd: 0.375, inputTokens: 1_200, outputTokens: 150, cacheReadInputTokens: 300, cacheCreationInputTokens: 40, numTurns: 2 };
 
 for (const dialect of dialectsUnderTest()) {
-  describe(dialect.name, () => {
+  describe.skipIf(dialect.skipped)(dialect.name, () => {
     let clock: FakeClock;
     let store: Store;
     /** Waits until no store call is in flight: what a claim or heartbeat set off has finished (see trackStore). */
@@ -73,10 +80,7 @@ for (const dialect of dialectsUnderTest()) {
 
     async function createAgent(overrides: Partial<AgentInput> = {}): Promise<Agent> {
       const now = clock.now();
-      const { fields, nextFireAt } = planNewAgent(
-        { name: 'worker', schedule: '0 9 * * *', prompt: 'Do the work', enabled: false, ...overrides },
-        now,
-      );
+      const { fields, nextFireAt } = planNewAgent({ name: 'worker', schedule: '0 9 * * *', prompt: 'Do the work', enabled: false, ...overrides }, now);
       return store.createAgent(fields, null, nextFireAt, now);
     }
 
@@ -214,7 +218,8 @@ for (const dialect of dialectsUnderTest()) {
         const now = clock.now();
         await store.updateAgent(
           agent.id,
-          (current) => planAgentUpdate(current, { prompt: 'new prompt', maxTurns: 12, maxBudgetUsd: 2.5, model: 'claude-x', allowedTools: ['Read', 'Grep'] }, now),
+          (current) =>
+            planAgentUpdate(current, { prompt: 'new prompt', maxTurns: 12, maxBudgetUsd: 2.5, model: 'claude-x', allowedTools: ['Read', 'Grep'] }, now),
           now,
         );
         newExecutor().start();
@@ -313,6 +318,96 @@ for (const dialect of dialectsUnderTest()) {
         await advance(3 * POLL_MS);
         expect(requestedRunIds()).toEqual(['run-busy']);
         expect(await statusOf('run-waiting')).toBe('cancelled');
+      });
+    });
+
+    describe('RunExecutor: a stopped run keeps the usage it accrued', () => {
+      /** The cost the hourly totals ledger holds for today: what the stats pages show. */
+      async function ledgerCost(): Promise<number> {
+        return (await store.globalStats(clock.now() - DAY_MS, clock.now())).totalCostUsd;
+      }
+
+      /** Starts run-1 and has it accrue ACCRUED in two turns, reported through onProgress. */
+      async function startAccruingRun(executor: RunExecutor): Promise<void> {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        executor.start();
+        await until(() => runner.runs.length === 1, 'the run to start');
+        fakeRun('run-1').accrue(TURN_1);
+        fakeRun('run-1').accrue(TURN_2);
+        expect(fakeRun('run-1').usage).toEqual(ACCRUED);
+      }
+
+      it('cancel: the cancelled run records the accrued cost and tokens', async () => {
+        const executor = newExecutor();
+        await startAccruingRun(executor);
+        await idle();
+        // No heartbeat has saved any of it: only the run's own outcome can carry the usage.
+        expect(await store.getRun('run-1')).toMatchObject({ status: 'running', costUsd: 0, inputTokens: 0 });
+
+        expect(executor.cancelLocal(['run-1'])).toBe(1);
+        const run = await untilStatus('run-1', 'cancelled');
+        expect(run).toMatchObject({ output: 'Cancelled', ...ACCRUED });
+        expect(await ledgerCost()).toBe(ACCRUED.costUsd);
+      });
+
+      it('shutdown past the grace period: the cancelled run records the accrued cost and tokens', async () => {
+        const executor = newExecutor();
+        await startAccruingRun(executor);
+        // Shorter than the heartbeat: again only the outcome carries the usage.
+        const graceMs = HEARTBEAT_MS / 2;
+        const stopping = executor.stop(graceMs);
+        await advance(graceMs);
+        await stopping;
+        const run = await store.getRun('run-1');
+        expect(run).toMatchObject({ status: 'cancelled', ...ACCRUED });
+        expect(run?.output).toMatch(/shut down/);
+        expect(await ledgerCost()).toBe(ACCRUED.costUsd);
+      });
+
+      it('lost lease: the run another instance ended keeps the usage the heartbeat saved', async () => {
+        // The executor's own database calls for leases fail for longer than a lease (a network split).
+        let renewalsFail = false;
+        const split = Object.create(store) as Store;
+        split.renewLeases = async (...args) => {
+          if (renewalsFail) throw new Error('Connection terminated unexpectedly');
+          return store.renewLeases(...args);
+        };
+        const executor = newExecutor({ store: split });
+        await startAccruingRun(executor);
+        await advance(HEARTBEAT_MS);
+        await until(async () => (await store.getRun('run-1'))?.costUsd === ACCRUED.costUsd, 'the heartbeat to save the usage');
+
+        renewalsFail = true;
+        await advance(LEASE_MS + 1);
+        expect(await store.getRun('run-1')).toMatchObject({ status: 'running' });
+        // Another instance's reaper ends the run whose lease expired.
+        const reaper = new LeaseReaper({ store, clock, logger: silentLogger, intervalMs: HEARTBEAT_MS, runner: null });
+        expect(await reaper.sweep()).toEqual(['run-1']);
+
+        renewalsFail = false;
+        await advance(HEARTBEAT_MS);
+        await until(() => fakeRun('run-1').request.signal.aborted, 'the heartbeat to stop the lost run');
+        await until(() => executor.activeRunIds.length === 0, 'the executor to let go of the run');
+        const run = await store.getRun('run-1');
+        expect(run).toMatchObject({ status: 'error', ...ACCRUED });
+        expect(run?.output).toMatch(/lost its executor/);
+        expect(await ledgerCost()).toBe(ACCRUED.costUsd);
+      });
+
+      it('a runner that throws after accruing usage: the error run records it', async () => {
+        const agent = await createAgent();
+        await enqueue(agent.id, 'run-1');
+        const throwing: AgentRunner = {
+          run: async (request) => {
+            request.onProgress?.({ ...ZERO_USAGE, ...ACCRUED });
+            throw new Error('sdk exploded');
+          },
+        };
+        newExecutor({ runner: throwing }).start();
+        const run = await untilStatus('run-1', 'error');
+        expect(run).toMatchObject(ACCRUED);
+        expect(await ledgerCost()).toBe(ACCRUED.costUsd);
       });
     });
 

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { planAgentUpdate, planNewAgent, type AgentInput } from '../../src/domain/agent-fields.js';
 import { ZERO_USAGE, type Agent, type Run } from '../../src/domain/types.js';
+import { ON_TIME_TOLERANCE_MS, Scheduler, type SchedulerOptions } from '../../src/engine/scheduler.js';
 import type { Logger } from '../../src/logger.js';
-import { ON_TIME_TOLERANCE_MS, Scheduler, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import type { Store } from '../../src/store/store.js';
 import { deferred } from '../support/deferred.js';
 import { advanceClockTo, dialectsUnderTest, trackStore } from '../support/dialects.js';
@@ -19,7 +19,7 @@ function recordingLogger(): Logger & { errors: unknown[] } {
 }
 
 for (const dialect of dialectsUnderTest()) {
-  describe(dialect.name, () => {
+  describe.skipIf(dialect.skipped)(dialect.name, () => {
     let clock: FakeClock;
     let store: Store;
     /** Waits until no store call is in flight: what a pass set off has finished (see trackStore). */
@@ -120,8 +120,8 @@ for (const dialect of dialectsUnderTest()) {
         expect(runs).toHaveLength(1);
         const run = runs[0]!;
         expect(run).toMatchObject({ agentId: agent.id, status: 'queued', trigger: 'schedule', scheduledFor: t('2026-01-05T09:00:00Z') });
-        expect(run.queuedAt - run.scheduledFor!).toBeGreaterThanOrEqual(0);
-        expect(run.queuedAt - run.scheduledFor!).toBeLessThan(1000);
+        // Queued by the pass the slot's timer started: at the slot on the fake clock, not "soon after" on a real one.
+        expect(run.queuedAt).toBe(t('2026-01-05T09:00:00Z'));
         expect(await nextFireAtOf(agent.id)).toBe(t('2026-01-05T10:00:00Z'));
         expect(logger.errors).toEqual([]);
       });
@@ -608,7 +608,7 @@ for (const dialect of dialectsUnderTest()) {
       it('a failing store is logged and retried at the next poll', async () => {
         const agent = await createAgent();
         let failures = 2;
-        const flaky = new Proxy(store as Store, {
+        const flaky = new Proxy(store, {
           get(target, prop, receiver) {
             if (prop === 'findDueAgents') {
               return async (now: number, limit: number) => {

@@ -70,14 +70,9 @@ export class ProcessTree {
 
   /** Whether the process's initial environment carries this run's tag. */
   private hasTag(pid: number): boolean {
-    try {
-      const env = readFileSync(`/proc/${pid}/environ`);
-      if (env.subarray(0, this.tagBytes.length).equals(this.tagBytes)) return true;
-      return env.indexOf(Buffer.concat([Buffer.from([0]), this.tagBytes])) !== -1;
-    } catch {
-      return false;
-    }
+    return taggedWith(pid, [this.tagBytes]);
   }
+
   private readonly pids = new Set<number>();
   private sids = new Set<number>();
   private pgrps = new Set<number>();
@@ -112,8 +107,7 @@ export class ProcessTree {
       if (p.pid === self.pid || p.zombie) continue;
       if (this.pids.has(p.pid) || this.sids.has(p.sid) || this.pgrps.has(p.pgrp) || (byTag && this.hasTag(p.pid))) queue.push(p.pid);
     }
-    while (queue.length > 0) {
-      const pid = queue.pop() as number;
+    for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
       if (members.has(pid) || pid === self.pid) continue;
       const p = procs.get(pid);
       if (!p || p.zombie) continue;
@@ -124,7 +118,8 @@ export class ProcessTree {
     const pgrps = new Set<number>();
     this.pids.clear();
     for (const pid of members) {
-      const p = procs.get(pid) as ProcInfo;
+      const p = procs.get(pid);
+      if (!p) continue; // members are all in procs
       this.pids.add(pid);
       if (p.sid !== self.sid && p.sid > 1) sids.add(p.sid);
       if (p.pgrp !== self.pgrp && p.pgrp > 1) pgrps.add(p.pgrp);

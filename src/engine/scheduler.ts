@@ -1,8 +1,9 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { parseSchedule, type CronSchedule } from '../domain/cron.js';
+import { newId } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
 import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
-import { newId } from '../domain/ids.js';
+import { BackgroundLoop } from './background-loop.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -35,71 +36,47 @@ const BATCH = 200;
  * compare-and-set, so a slot fires at most once however many passes or instances see it.
  */
 export class Scheduler {
-  private timer: TimerHandle | null = null;
-  private running = false;
-  private passInFlight: Promise<void> | null = null;
-  private passAgain = false;
+  private readonly loop: BackgroundLoop;
   private readonly schedules = new Map<string, CronSchedule>();
 
-  constructor(private readonly options: SchedulerOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+  constructor(private readonly options: SchedulerOptions) {
+    this.loop = new BackgroundLoop({
+      clock: options.clock,
+      logger: options.logger,
+      name: 'scheduler pass',
+      round: async () => {
+        await this.pass();
+      },
+      // After a failed pass the overdue agents are still due: the loop waits a full poll, not 1 ms.
+      intervalMs: options.pollMs,
+      delayAfterRound: () => this.delayUntilNextFire(),
+      roundAtStart: true,
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) this.options.clock.clearTimer(this.timer);
-    this.timer = null;
-    await this.passInFlight;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** Looks at the schedule again now (after an agent was created or changed). */
   wake(): void {
-    if (!this.running) return;
-    if (this.passInFlight) {
-      this.passAgain = true;
-      return;
-    }
-    this.passInFlight = this.loop().finally(() => {
-      this.passInFlight = null;
-    });
+    this.loop.wake();
   }
 
-  private async loop(): Promise<void> {
-    let failed: boolean;
-    do {
-      this.passAgain = false;
-      failed = false;
-      try {
-        await this.pass();
-      } catch (error) {
-        failed = true;
-        this.options.logger.error({ err: error }, 'scheduler pass failed; retrying at the next poll');
-      }
-    } while (this.passAgain && this.running);
-    await this.arm(failed);
-  }
-
-  /** After a failed pass the overdue agents are still due: wait a full poll, not 1 ms, before retrying. */
-  private async arm(afterFailure = false): Promise<void> {
-    if (!this.running) return;
+  /** Until the earliest `next_fire_at` of all agents, never longer than the safety poll. */
+  private async delayUntilNextFire(): Promise<number> {
     const { clock, store, pollMs, logger } = this.options;
-    let delay = pollMs;
     try {
-      const earliest = afterFailure ? null : await store.earliestFireAt();
-      if (earliest !== null) delay = Math.min(pollMs, Math.max(1, earliest - clock.now()));
+      const earliest = await store.earliestFireAt();
+      return earliest === null ? pollMs : Math.min(pollMs, Math.max(1, earliest - clock.now()));
     } catch (error) {
       logger.error({ err: error }, 'scheduler could not read the next fire time');
+      return pollMs;
     }
-    if (!this.running) return;
-    if (this.timer) clock.clearTimer(this.timer);
-    this.timer = clock.setTimer(() => {
-      this.timer = null;
-      this.wake();
-    }, delay);
   }
 
   /** Claims every tick due now. Public so tests can drive passes directly. */

@@ -1,7 +1,8 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { AgentRunner } from './agent-runner.js';
+import { BackgroundLoop } from './background-loop.js';
 
 export interface LeaseReaperOptions {
   store: Store;
@@ -18,23 +19,27 @@ export interface LeaseReaperOptions {
  * conditional UPDATE, so two reapers never end the same run twice.
  */
 export class LeaseReaper {
-  private timer: TimerHandle | null = null;
-  private inFlight: Promise<void> | null = null;
-  private running = false;
+  private readonly loop: BackgroundLoop;
 
-  constructor(private readonly options: LeaseReaperOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule();
+  constructor(private readonly options: LeaseReaperOptions) {
+    this.loop = new BackgroundLoop({
+      clock: options.clock,
+      logger: options.logger,
+      name: 'lease sweep',
+      round: async () => {
+        await this.sweep();
+      },
+      intervalMs: options.intervalMs,
+      roundAtStart: false,
+    });
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) this.options.clock.clearTimer(this.timer);
-    this.timer = null;
-    await this.inFlight;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One sweep; public for tests. Returns the ids of the runs it ended. */
@@ -46,19 +51,5 @@ export class LeaseReaper {
       await runner?.stopAbandoned?.(ended);
     }
     return ended;
-  }
-
-  private schedule(): void {
-    const { clock, intervalMs, logger } = this.options;
-    this.timer = clock.setTimer(() => {
-      this.timer = null;
-      this.inFlight = this.sweep()
-        .then(() => {})
-        .catch((error: unknown) => logger.error({ err: error }, 'lease sweep failed; retrying'))
-        .finally(() => {
-          this.inFlight = null;
-          if (this.running) this.schedule();
-        });
-    }, intervalMs);
   }
 }

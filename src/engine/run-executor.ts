@@ -1,0 +1,276 @@
+/**
+ * engine/: WHEN runs happen and WHO executes them; HOW one executes is claude/'s, behind the
+ * AgentRunner interface (agent-runner.ts), so nothing here imports claude/.
+ *   scheduler.ts       when agents fire: claims due ticks (store.claimTicks), queues their runs
+ *   run-executor.ts    who runs them: claims queued runs, renews their leases, honours cancels,
+ *                      records each outcome once (fenced by the executor id)
+ *   lease-reaper.ts    ends the runs of an instance that stopped renewing its leases
+ *   background-loop.ts the one start/stop/timer loop all three use
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../clock.js';
+import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+import type { ClaimedRun, Store } from '../store/store.js';
+import type { AgentRunner } from './agent-runner.js';
+import { BackgroundLoop } from './background-loop.js';
+
+export interface RunExecutorOptions {
+  store: Store;
+  runner: AgentRunner;
+  clock: Clock;
+  logger: Logger;
+  /** Names this instance as the executor of the runs it claims. */
+  instanceId: string;
+  maxConcurrentRuns: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  pollMs: number;
+  /** Each agent works in `<workspacesDir>/<agentId>`. */
+  workspacesDir: string;
+}
+
+/** Why a run this executor holds is being stopped. */
+type StopReason = 'cancel' | 'shutdown' | 'lease_lost';
+
+/** A run this executor holds: the handle to stop it, and the usage it reported so far. */
+interface HeldRun {
+  runId: string;
+  agentId: string;
+  controller: AbortController;
+  stopReason: StopReason | null;
+  usage: RunUsage;
+  /** Reported since the last heartbeat saved it. */
+  usageDirty: boolean;
+  /** Settles once the run's outcome is recorded (or given up on) and the run is let go. */
+  done: Promise<void>;
+}
+
+/**
+ * Waits before each new attempt to record a run's result when the database refused the write
+ * (busy, a dropped connection): ~15 s in all, well within a lease, which the heartbeat keeps
+ * renewing meanwhile. A result that costs money is worth a few tries before recovery ends the
+ * run as lost.
+ */
+export const FINISH_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
+
+const STOP_MESSAGES: Record<StopReason, string> = {
+  cancel: 'Cancelled',
+  shutdown: 'Cancelled: the service shut down before the run finished',
+  lease_lost: 'Stopped: this instance lost its claim on the run',
+};
+
+/**
+ * Decides WHO executes runs on this instance: claims queued runs (oldest first) while it has
+ * room, hands each to the AgentRunner, renews their leases, honours cancel requests, and writes
+ * each outcome once, fenced by its executor id. It holds only the handles of its own runs;
+ * everything else lives in the store.
+ */
+export class RunExecutor {
+  private readonly held = new Map<string, HeldRun>();
+  private readonly claims: BackgroundLoop;
+  private readonly heartbeats: BackgroundLoop;
+  private started = false;
+  private unsubscribeCancels: Promise<() => Promise<void>> | null = null;
+
+  constructor(private readonly options: RunExecutorOptions) {
+    const { clock, logger } = options;
+    this.claims = new BackgroundLoop({
+      clock,
+      logger,
+      name: 'claiming queued runs',
+      round: () => this.claimWhileRoom(),
+      // The poll finds runs queued by other instances (their wake() does not reach this one).
+      intervalMs: options.pollMs,
+      roundAtStart: true,
+    });
+    this.heartbeats = new BackgroundLoop({
+      clock,
+      logger,
+      name: 'heartbeat',
+      round: () => this.heartbeat(),
+      intervalMs: options.heartbeatMs,
+      roundAtStart: false,
+    });
+  }
+
+  get activeRunIds(): string[] {
+    return [...this.held.keys()];
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    // Cancels asked on other instances arrive at once; the heartbeat catches any that do not.
+    this.unsubscribeCancels = this.options.store
+      .onCancel((runIds) => this.cancelLocal(runIds))
+      .catch((error: unknown) => {
+        this.options.logger.warn({ err: error }, 'cancel notifications unavailable; cancels arrive with the heartbeat');
+        return async () => {};
+      });
+    this.heartbeats.start();
+    this.claims.start();
+  }
+
+  /** Claims queued runs now (after a tick or a manual trigger queued one). */
+  wake(): void {
+    this.claims.wake();
+  }
+
+  /** Stops the runs this instance executes, if any; returns how many it stopped. */
+  cancelLocal(runIds: readonly string[], reason: StopReason = 'cancel'): number {
+    let count = 0;
+    for (const id of runIds) {
+      const run = this.held.get(id);
+      if (!run) continue;
+      if (!run.stopReason) run.stopReason = reason;
+      run.controller.abort(reason);
+      count++;
+    }
+    return count;
+  }
+
+  /** Stops the runs of one agent this instance executes (delete). */
+  cancelAgentLocal(agentId: string): number {
+    return this.cancelLocal([...this.held.values()].filter((r) => r.agentId === agentId).map((r) => r.runId));
+  }
+
+  /**
+   * Stops claiming, lets running runs finish for `graceMs`, then cancels the rest and waits
+   * until each is recorded. The heartbeat goes on meanwhile: the runs still need their leases.
+   * Safe to call twice.
+   */
+  async stop(graceMs: number): Promise<void> {
+    await this.claims.stop();
+    await this.drain(graceMs);
+    await this.heartbeats.stop();
+    const unsubscribe = await this.unsubscribeCancels;
+    this.unsubscribeCancels = null;
+    await unsubscribe?.();
+    this.started = false;
+  }
+
+  private async drain(graceMs: number): Promise<void> {
+    if (this.held.size === 0) return;
+    const { clock, logger } = this.options;
+    const allDone = () => Promise.all([...this.held.values()].map((r) => r.done));
+    logger.info({ runs: this.held.size, graceMs }, 'waiting for running runs to finish');
+    let resolveGrace = (): void => {};
+    const graceOver = new Promise<void>((resolve) => (resolveGrace = resolve));
+    const graceTimer = clock.setTimer(resolveGrace, graceMs);
+    await Promise.race([allDone(), graceOver]);
+    clock.clearTimer(graceTimer);
+    this.cancelLocal([...this.held.keys()], 'shutdown');
+    await allDone();
+  }
+
+  /** One round of the claim loop: claims queued runs until the slots are full or the queue is empty. */
+  private async claimWhileRoom(): Promise<void> {
+    const { store, clock, instanceId, maxConcurrentRuns, leaseMs } = this.options;
+    while (this.claims.running && this.held.size < maxConcurrentRuns) {
+      const now = clock.now();
+      const claimed = await store.claimQueuedRun(instanceId, now, now + leaseMs);
+      if (!claimed) return;
+      this.startRun(claimed);
+    }
+  }
+
+  /** Holds a claimed run and sets it going; its `done` settles once it is recorded and let go. */
+  private startRun(claimed: ClaimedRun): void {
+    const { run, agent } = claimed;
+    const held: HeldRun = {
+      runId: run.id,
+      agentId: agent.id,
+      controller: new AbortController(),
+      stopReason: null,
+      usage: { ...ZERO_USAGE },
+      usageDirty: false,
+      done: Promise.resolve(),
+    };
+    this.held.set(run.id, held);
+    this.options.logger.info({ runId: run.id, agentId: agent.id, trigger: run.trigger }, 'run started');
+    held.done = this.runToEnd(held, claimed);
+  }
+
+  private async runToEnd(held: HeldRun, claimed: ClaimedRun): Promise<void> {
+    const { clock, logger } = this.options;
+    const { runId, agentId } = held;
+    let outcome = await this.callRunner(held, claimed);
+    if (held.stopReason && outcome.status === 'cancelled') outcome = { ...outcome, output: STOP_MESSAGES[held.stopReason] };
+    try {
+      const written = await this.recordOutcome(runId, outcome, clock.now());
+      if (written) logger.info({ runId, agentId, status: outcome.status, costUsd: outcome.costUsd }, 'run finished');
+      else if (written === false) logger.warn({ runId, agentId, status: outcome.status }, 'run result refused: the run was deleted or taken over');
+    } finally {
+      this.held.delete(runId);
+      this.wake();
+    }
+  }
+
+  /** The runner's outcome, read from the agent as it is now (edits made while queued count). */
+  private async callRunner(held: HeldRun, { run, agent }: ClaimedRun): Promise<RunOutcome> {
+    try {
+      const cwd = path.join(this.options.workspacesDir, agent.id);
+      await fs.mkdir(cwd, { recursive: true });
+      return await this.options.runner.run({
+        runId: run.id,
+        prompt: agent.prompt,
+        maxTurns: agent.maxTurns,
+        maxBudgetUsd: agent.maxBudgetUsd,
+        model: agent.model,
+        allowedTools: agent.allowedTools,
+        cwd,
+        signal: held.controller.signal,
+        onProgress: (usage) => {
+          held.usage = usage;
+          held.usageDirty = true;
+        },
+      });
+    } catch (error) {
+      // The runner promises not to throw; this keeps the row honest (and its usage) if it ever does.
+      return { ...held.usage, status: 'error', output: `The run failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /**
+   * Writes a run's outcome, fenced by this executor's id, trying again after FINISH_RETRY_DELAYS_MS
+   * when the write fails. True: written; false: refused (deleted or taken over); null: every
+   * attempt failed, and recovery or the lease reaper will end the run.
+   */
+  private async recordOutcome(runId: string, outcome: RunOutcome, completedAt: number): Promise<boolean | null> {
+    const { store, clock, logger, instanceId } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await store.finishRun(runId, instanceId, outcome, completedAt);
+      } catch (error) {
+        const delayMs = FINISH_RETRY_DELAYS_MS[attempt];
+        if (delayMs === undefined) {
+          logger.error({ err: error, runId, attempts: attempt + 1 }, 'could not record the run result; recovery will end it');
+          return null;
+        }
+        logger.warn({ err: error, runId, attempt: attempt + 1 }, `could not record the run result; trying again in ${delayMs} ms`);
+        await new Promise<void>((resolve) => clock.setTimer(resolve, delayMs));
+      }
+    }
+  }
+
+  /** Renews leases, picks up cancel requests made elsewhere (the fallback to notifications), and saves usage. */
+  private async heartbeat(): Promise<void> {
+    const { store, clock, logger, instanceId, leaseMs } = this.options;
+    const ids = [...this.held.keys()];
+    const { held, cancelRequested } = await store.renewLeases(instanceId, ids, clock.now() + leaseMs);
+    const heldSet = new Set(held);
+    const lost = ids.filter((id) => !heldSet.has(id) && this.held.has(id));
+    if (lost.length > 0) {
+      logger.warn({ runIds: lost }, 'runs no longer held by this instance (deleted or taken over); stopping them');
+      this.cancelLocal(lost, 'lease_lost');
+    }
+    this.cancelLocal(cancelRequested, 'cancel');
+    for (const run of this.held.values()) {
+      if (!run.usageDirty) continue;
+      run.usageDirty = false;
+      await store.recordUsage(run.runId, instanceId, run.usage);
+    }
+  }
+}
