@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { AppError } from './domain/errors.js';
-import { hashPassword } from './domain/passwords.js';
-import { displayPrefix, generateToken, hashToken } from './domain/tokens.js';
+import { iso } from './api/present.js';
+import { systemClock } from './clock.js';
+import { AppError, NotFoundError, ValidationError } from './domain/errors.js';
 import { ROLES, type Role } from './domain/types.js';
-import { openStore } from './store/open-store.js';
 import { choosePassword } from './password-prompt.js';
-import type { Store } from './store/store.js';
+import { Access } from './services/access.js';
+import { OPERATOR } from './services/actor.js';
+import { openStore } from './store/open-store.js';
 
 const USAGE = `Usage: cron-agents <command>
 
@@ -28,17 +29,31 @@ Configuration comes from the environment; see the README.`;
 
 class UsageError extends Error {}
 
-async function withStore<T>(body: (store: Store) => Promise<T>): Promise<T> {
+/** Opens the database for one command: migrated, and closed again however the command ends. */
+async function withAccess<T>(body: (access: Access) => Promise<T>): Promise<T> {
   const store = await openStore(loadConfig());
   try {
     await store.migrate();
-    return await body(store);
+    return await body(new Access({ store, clock: systemClock }));
   } finally {
     await store.close();
   }
 }
 
-const iso = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
+/** A service's refusal (no such user, no such token) is the operator's mistake: exit code 2, as for bad usage. */
+function refusalAsUsage(hint = ''): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof ValidationError || error instanceof NotFoundError) throw new UsageError(`${error.details[0]?.message ?? error.message}${hint}`);
+    throw error;
+  };
+}
+
+function isRole(value: string): value is Role {
+  return ROLES.some((role) => role === value);
+}
+
+/** An instant for a listing; '-' for none. */
+const when = (instant: number | null) => iso(instant) ?? '-';
 
 async function serve(): Promise<void> {
   const app = await App.create(loadConfig());
@@ -63,6 +78,79 @@ async function serve(): Promise<void> {
   await app.start();
 }
 
+async function addUser(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { role: { type: 'string' }, password: { type: 'boolean' } }, allowPositionals: true });
+  const name = positionals[0];
+  if (!name || positionals.length > 1) throw new UsageError('user add takes one NAME');
+  const role = values.role ?? 'member';
+  if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  const chosen = values.password ? await choosePassword(name) : null;
+  const user = await withAccess((access) => access.createUser({ name, role, password: chosen?.password ?? null }));
+  if (chosen?.generated) {
+    // As with tokens: the secret alone on stdout, so a script can take it.
+    console.error(`created user ${user.name} (${user.role}), id ${user.id}, with this dashboard password (shown only once):`);
+    console.log(chosen.password);
+  } else {
+    console.log(`created user ${user.name} (${user.role}), id ${user.id}${chosen ? ', with a dashboard password' : ''}`);
+  }
+}
+
+async function setPassword(args: string[]): Promise<void> {
+  const name = args[0];
+  if (!name || args.length > 1) throw new UsageError('user password takes one NAME');
+  // The database is not held open while someone types at the prompt.
+  const user = await withAccess((access) => access.findUser(name));
+  if (!user) throw new UsageError(`no user named "${name}" (create one with: user add ${name} --role member --password)`);
+  const chosen = await choosePassword(name);
+  await withAccess((access) => access.setPassword(user.id, chosen.password, OPERATOR));
+  console.error(`password of ${user.name} set; their dashboard sessions have ended`);
+  if (chosen.generated) {
+    console.error('it is shown only once:');
+    console.log(chosen.password);
+  }
+}
+
+async function userCommand(sub: string | undefined, rest: string[]): Promise<void> {
+  if (sub === 'add') return addUser(rest);
+  if (sub === 'password') return setPassword(rest);
+  if (sub === 'list') {
+    const users = await withAccess((access) => access.listUsers());
+    for (const u of users) console.log(`${u.id}  ${u.name}  ${u.role}  created ${when(u.createdAt)}`);
+    return;
+  }
+  throw new UsageError('user takes: add, password, list');
+}
+
+async function tokenCommand(sub: string | undefined, rest: string[]): Promise<void> {
+  if (sub === 'create') {
+    const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' } }, allowPositionals: true });
+    const userName = positionals[0];
+    if (!userName || positionals.length > 1) throw new UsageError('token create takes one USER');
+    const { token, info } = await withAccess((access) => access.issueTokenByName(userName, values.name ?? 'cli')).catch(
+      refusalAsUsage(` (create one with: user add ${userName} --role member)`),
+    );
+    console.error(`token ${info.id} for ${info.userName} (${info.label}); it is shown only once:`);
+    console.log(token);
+    return;
+  }
+  if (sub === 'revoke') {
+    const id = rest[0];
+    if (!id || rest.length > 1) throw new UsageError('token revoke takes one ID (see: token list)');
+    await withAccess((access) => access.revokeToken(id)).catch(refusalAsUsage());
+    console.log(`revoked token ${id}`);
+    return;
+  }
+  if (sub === 'list') {
+    const tokens = await withAccess((access) => access.listTokens());
+    for (const t of tokens) {
+      const state = t.revokedAt === null ? 'active' : `revoked ${when(t.revokedAt)}`;
+      console.log(`${t.id}  ${t.prefix}…  ${t.userName}  "${t.label}"  created ${when(t.createdAt)}  last used ${when(t.lastUsedAt)}  ${state}`);
+    }
+    return;
+  }
+  throw new UsageError('token takes: create, revoke, list');
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   switch (command) {
@@ -70,87 +158,13 @@ async function main(argv: string[]): Promise<void> {
     case undefined:
       return serve();
     case 'migrate':
-      await withStore(async () => {});
+      await withAccess(async () => {});
       console.log('database is up to date');
       return;
-    case 'user': {
-      if (sub === 'add') {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          options: { role: { type: 'string' }, password: { type: 'boolean' } },
-          allowPositionals: true,
-        });
-        const name = positionals[0];
-        if (!name || positionals.length > 1) throw new UsageError('user add takes one NAME');
-        const role = values.role ?? 'member';
-        if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
-        const chosen = values.password ? await choosePassword(name) : null;
-        const passwordHash = chosen ? await hashPassword(chosen.password) : null;
-        const user = await withStore((store) => store.createUser({ name, role: role as Role, passwordHash }, Date.now()));
-        if (chosen?.generated) {
-          // As with tokens: the secret alone on stdout, so a script can take it.
-          console.error(`created user ${user.name} (${user.role}), id ${user.id}, with this dashboard password (shown only once):`);
-          console.log(chosen.password);
-        } else {
-          console.log(`created user ${user.name} (${user.role}), id ${user.id}${chosen ? ', with a dashboard password' : ''}`);
-        }
-        return;
-      }
-      if (sub === 'password') {
-        const name = rest[0];
-        if (!name || rest.length > 1) throw new UsageError('user password takes one NAME');
-        const user = await withStore((store) => store.findUserByName(name));
-        if (!user) throw new UsageError(`no user named "${name}" (create one with: user add ${name} --role member --password)`);
-        const chosen = await choosePassword(name);
-        const passwordHash = await hashPassword(chosen.password);
-        await withStore((store) => store.setUserPassword(user.id, passwordHash));
-        console.error(`password of ${user.name} set; their dashboard sessions have ended`);
-        if (chosen.generated) {
-          console.error('it is shown only once:');
-          console.log(chosen.password);
-        }
-        return;
-      }
-      if (sub === 'list') {
-        const users = await withStore((store) => store.listUsers());
-        for (const u of users) console.log(`${u.id}  ${u.name}  ${u.role}  created ${iso(u.createdAt)}`);
-        return;
-      }
-      throw new UsageError('user takes: add, password, list');
-    }
-    case 'token': {
-      if (sub === 'create') {
-        const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' } }, allowPositionals: true });
-        const userName = positionals[0];
-        if (!userName || positionals.length > 1) throw new UsageError('token create takes one USER');
-        const token = generateToken();
-        const info = await withStore(async (store) => {
-          const user = await store.findUserByName(userName);
-          if (!user) throw new UsageError(`no user named "${userName}" (create one with: user add ${userName} --role member)`);
-          return store.createToken({ userId: user.id, label: values.name ?? 'cli', tokenHash: hashToken(token), prefix: displayPrefix(token) }, Date.now());
-        });
-        console.error(`token ${info.id} for ${info.userName} (${info.label}); it is shown only once:`);
-        console.log(token);
-        return;
-      }
-      if (sub === 'revoke') {
-        const id = rest[0];
-        if (!id || rest.length > 1) throw new UsageError('token revoke takes one ID (see: token list)');
-        const revoked = await withStore((store) => store.revokeToken(id, Date.now()));
-        if (!revoked) throw new UsageError(`no active token with id ${id}`);
-        console.log(`revoked token ${id}`);
-        return;
-      }
-      if (sub === 'list') {
-        const tokens = await withStore((store) => store.listTokens());
-        for (const t of tokens) {
-          const state = t.revokedAt === null ? 'active' : `revoked ${iso(t.revokedAt)}`;
-          console.log(`${t.id}  ${t.prefix}…  ${t.userName}  "${t.label}"  created ${iso(t.createdAt)}  last used ${iso(t.lastUsedAt)}  ${state}`);
-        }
-        return;
-      }
-      throw new UsageError('token takes: create, revoke, list');
-    }
+    case 'user':
+      return userCommand(sub, rest);
+    case 'token':
+      return tokenCommand(sub, rest);
     case 'help':
     case '--help':
     case '-h':
@@ -170,9 +184,9 @@ main(process.argv.slice(2)).catch((error: unknown) => {
     console.error(`cron-agents: ${error.message}`);
     process.exit(1);
   }
-  const code = (error as { code?: string }).code;
-  if (code === 'EADDRINUSE' || code === 'EACCES') {
-    console.error(`cron-agents: cannot listen: ${(error as Error).message}`);
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (error instanceof Error && (code === 'EADDRINUSE' || code === 'EACCES')) {
+    console.error(`cron-agents: cannot listen: ${error.message}`);
     process.exit(1);
   }
   // One line by default; the stack only when asked for.

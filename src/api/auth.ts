@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Clock } from '../clock.js';
 import { ForbiddenError, UnauthorizedError } from '../domain/errors.js';
-import { hashToken, sameHash } from '../domain/tokens.js';
+import { CSRF_HEADER } from '../domain/sessions.js';
 import type { Role, User } from '../domain/types.js';
-import type { Store } from '../store/store.js';
-import { authenticateSession, sessionCookie } from './session-auth.js';
+import type { ActiveSession } from '../services/sign-in.js';
+import type { Services } from '../services/services.js';
+import { sessionCookie } from './session-cookie.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated user; set on every /api route that requires authentication. */
     user: User | null;
+    /** Set when the request was authenticated by the session cookie (not by a bearer token). */
+    session: Omit<ActiveSession, 'user'> | null;
   }
   interface FastifyContextConfig {
     /** Lowest role allowed. Default: viewer for GET/HEAD, member otherwise. */
@@ -21,8 +23,7 @@ declare module 'fastify' {
 
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2 };
 
-/** last_used_at is written at most once a minute per token, so reads do not turn into writes. */
-const TOUCH_INTERVAL_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 function bearer(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
@@ -31,17 +32,18 @@ function bearer(request: FastifyRequest): string | null {
   return match?.[1] ?? null;
 }
 
-async function userOfBearer(request: FastifyRequest, deps: { store: Store; clock: Clock }): Promise<User> {
+async function userOfSession(request: FastifyRequest, sessionId: string, services: Services): Promise<User> {
+  const sent = request.headers[CSRF_HEADER];
+  const write = !SAFE_METHODS.has(request.method);
+  const { user, ...session } = await services.signIn.authenticate(sessionId, { write, csrfSent: typeof sent === 'string' ? sent : null }, request.log);
+  request.session = session;
+  return user;
+}
+
+async function userOfBearer(request: FastifyRequest, services: Services): Promise<User> {
   const token = bearer(request);
   if (!token) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>"');
-  const hash = hashToken(token);
-  const holder = await deps.store.findTokenHolder(hash);
-  if (!holder || !sameHash(holder.tokenHash, hash)) throw new UnauthorizedError('invalid or revoked token');
-  const now = deps.clock.now();
-  if (holder.lastUsedAt === null || now - holder.lastUsedAt >= TOUCH_INTERVAL_MS) {
-    deps.store.touchToken(holder.tokenId, now).catch((error: unknown) => request.log.warn({ err: error }, 'could not record token use'));
-  }
-  return holder.user;
+  return services.access.authenticateToken(token, request.log);
 }
 
 /**
@@ -49,7 +51,7 @@ async function userOfBearer(request: FastifyRequest, deps: { store: Store; clock
  * writes), on every /api route but the public ones, and checks roles. An Authorization header
  * always wins: API clients are authenticated exactly as before sessions existed.
  */
-export function installAuth(app: FastifyInstance, deps: { store: Store; clock: Clock }): void {
+export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('user', null);
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (request) => {
@@ -60,7 +62,7 @@ export function installAuth(app: FastifyInstance, deps: { store: Store; clock: C
     const path = request.routeOptions.url ?? request.url;
     if (config?.public || !path.startsWith('/api')) return;
     const cookie = request.headers.authorization === undefined ? sessionCookie(request) : null;
-    const user = cookie !== null ? await authenticateSession(request, cookie, deps) : await userOfBearer(request, deps);
+    const user = cookie !== null ? await userOfSession(request, cookie, services) : await userOfBearer(request, services);
     request.user = user;
     const needed: Role = config?.role ?? (request.method === 'GET' || request.method === 'HEAD' ? 'viewer' : 'member');
     if (RANK[user.role] < RANK[needed]) {

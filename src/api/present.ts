@@ -1,10 +1,19 @@
-import type { Agent, AgentStats, GlobalStats, Run } from '../domain/types.js';
-import type { AgentJson, RunJson } from './schemas.js';
+import type { SchedulePreview } from '../domain/schedule-preview.js';
+import type { Agent, AgentStats, GlobalStats, Run, User } from '../domain/types.js';
+import type { ActiveSession } from '../services/sign-in.js';
+import type { IssuedToken } from '../services/access.js';
+import type { TokenInfo } from '../store/store.js';
+import type { AgentJson, AgentStatsJson, GlobalStatsJson, RunJson, SchedulePreviewJson, SessionJson, TokenJson, UserJson } from './schemas/index.js';
 
-const iso = (instant: number) => new Date(instant).toISOString();
-const isoOrNull = (instant: number | null) => (instant === null ? null : iso(instant));
+/** Every presenter: how a record the services return looks in a response (and on the CLI). */
 
-/** An agent as the API shows it. */
+/** An instant (epoch ms) as ISO 8601 in UTC, the one date format of the API and the CLI; null stays null. */
+export function iso(instant: number): string;
+export function iso(instant: number | null): string | null;
+export function iso(instant: number | null): string | null {
+  return instant === null ? null : new Date(instant).toISOString();
+}
+
 export function presentAgent(agent: Agent): AgentJson {
   return {
     id: agent.id,
@@ -18,8 +27,8 @@ export function presentAgent(agent: Agent): AgentJson {
     maxBudgetUsd: agent.maxBudgetUsd,
     model: agent.model,
     allowedTools: agent.allowedTools,
-    nextRunAt: agent.enabled ? isoOrNull(agent.nextFireAt) : null,
-    lastRunAt: isoOrNull(agent.lastRunAt),
+    nextRunAt: agent.enabled ? iso(agent.nextFireAt) : null,
+    lastRunAt: iso(agent.lastRunAt),
     lastStatus: agent.lastStatus,
     creator: agent.creator,
     createdAt: iso(agent.createdAt),
@@ -27,14 +36,13 @@ export function presentAgent(agent: Agent): AgentJson {
   };
 }
 
-/** A run as the API shows it. */
 export function presentRun(run: Run): RunJson {
   return {
     id: run.id,
     agentId: run.agentId,
     status: run.status,
     trigger: run.trigger,
-    scheduledFor: isoOrNull(run.scheduledFor),
+    scheduledFor: iso(run.scheduledFor),
     output: run.output,
     costUsd: run.costUsd,
     inputTokens: run.inputTokens,
@@ -43,17 +51,43 @@ export function presentRun(run: Run): RunJson {
     cacheCreationInputTokens: run.cacheCreationInputTokens,
     numTurns: run.numTurns,
     queuedAt: iso(run.queuedAt),
-    startedAt: isoOrNull(run.startedAt),
-    completedAt: isoOrNull(run.completedAt),
+    startedAt: iso(run.startedAt),
+    completedAt: iso(run.completedAt),
     durationMs: run.durationMs,
     executorId: run.executorId,
   };
 }
 
-export function presentAgentStats(stats: AgentStats) {
-  return { ...stats, lastRunAt: isoOrNull(stats.lastRunAt) };
+export function presentAgentStats(stats: AgentStats): AgentStatsJson {
+  return { ...stats, lastRunAt: iso(stats.lastRunAt) };
 }
 
-export function presentGlobalStats(stats: GlobalStats) {
+export function presentGlobalStats(stats: GlobalStats): GlobalStatsJson {
   return stats;
+}
+
+export function presentUser(user: User): UserJson {
+  return { id: user.id, name: user.name, role: user.role, createdAt: iso(user.createdAt) };
+}
+
+export function presentToken(token: TokenInfo): TokenJson {
+  return { ...token, createdAt: iso(token.createdAt), lastUsedAt: iso(token.lastUsedAt), revokedAt: iso(token.revokedAt) };
+}
+
+export function presentIssuedToken(issued: IssuedToken): { token: string; info: TokenJson } {
+  return { token: issued.token, info: presentToken(issued.info) };
+}
+
+/** The current session; a request authenticated by a bearer token has none (`method: 'token'`). */
+export function presentSession(user: User, session: Pick<ActiveSession, 'csrfToken' | 'expiresAt'> | null): SessionJson {
+  return {
+    user: presentUser(user),
+    method: session ? 'session' : 'token',
+    csrfToken: session?.csrfToken ?? null,
+    expiresAt: session ? iso(session.expiresAt) : null,
+  };
+}
+
+export function presentSchedulePreview(preview: SchedulePreview): SchedulePreviewJson {
+  return { ...preview, nextRuns: preview.nextRuns.map((t) => iso(t)) };
 }

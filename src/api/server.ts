@@ -1,18 +1,33 @@
+/**
+ * src/api: the HTTP face of the services. A route parses (its schema, in schemas/, is where a
+ * route is validated), calls a service (src/services) and presents the result (present.ts).
+ *   server.ts            Fastify set-up: validators, OpenAPI, health; registers the route plugins
+ *   auth.ts              who is asking (bearer token or session cookie) and may they (roles)
+ *   session-cookie.ts    the dashboard's session cookie, read and set
+ *   error-handler.ts     the one place errors become HTTP responses
+ *   *-routes.ts          one Fastify plugin per area: agents, access (users, tokens), session,
+ *                        preview (schedule editor), static (the built dashboard)
+ *   present.ts           every presenter, and the one ISO date format
+ * Only the top imports it: app.ts (buildServer) and cli.ts (present.ts's date format); the
+ * dashboard and the tests import the response types of schemas/ (all but passwords.ts are free
+ * of Node modules, so the dashboard may import them).
+ */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { LIMITS } from '../defaults.js';
-import { adminRoutes } from './admin-routes.js';
+import { createServices, type ServiceDeps } from '../services/services.js';
+import { accessRoutes } from './access-routes.js';
 import { agentRoutes } from './agent-routes.js';
-import type { ApiDeps } from './api-deps.js';
 import { installAuth } from './auth.js';
 import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
 import { previewRoutes } from './preview-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { staticRoutes } from './static-routes.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// ajv-formats is CommonJS: its `module.exports` is the plugin, and carries it again as `.default`.
+const addFormats = addFormatsModule.default;
 
 /**
  * Bodies are validated strictly (no type coercion: `"5"` is not a number, unknown fields are
@@ -37,8 +52,12 @@ export interface ServerOptions {
   trustProxy?: boolean | number | string[];
 }
 
+/** What the server is built from: the services' parts, and a check of the database for /healthz. */
+export type ServerDeps = ServiceDeps & { health: () => Promise<void> };
+
 /** Builds the HTTP server: schemas, auth, errors, the OpenAPI document and every route. */
-export async function buildServer(deps: ApiDeps & { health: () => Promise<void> }, options: ServerOptions = {}): Promise<FastifyInstance> {
+export async function buildServer(deps: ServerDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const services = createServices(deps);
   const app = Fastify({
     // Fastify 5 takes a ready logger only as `loggerInstance`.
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
@@ -56,7 +75,8 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
     if (text === '') done(null, undefined);
-    else jsonParser(request, text, done);
+    // The default parser answers through `done`; the promise its type allows for is never made.
+    else void jsonParser(request, text, done);
   });
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
@@ -81,7 +101,7 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
   });
 
   installErrorHandler(app);
-  installAuth(app, deps);
+  installAuth(app, services);
 
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
@@ -94,11 +114,11 @@ export async function buildServer(deps: ApiDeps & { health: () => Promise<void> 
     }
   });
 
-  agentRoutes(app, deps);
-  adminRoutes(app, deps);
+  await app.register(agentRoutes, { services });
+  await app.register(accessRoutes, { services });
   // The dashboard: sign-in sessions, the schedule editor's preview, and the built web app.
-  sessionRoutes(app, deps);
-  previewRoutes(app, deps);
-  staticRoutes(app, { webDir: options.webDir });
+  await app.register(sessionRoutes, { services });
+  await app.register(previewRoutes, { services });
+  await app.register(staticRoutes, { webDir: options.webDir });
   return app;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Serves the built dashboard (`vite build` writes it to dist/web) with SPA fallback: a GET for
@@ -117,7 +117,7 @@ function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile): F
 }
 
 /** The dashboard's routes: its files, and index.html for every other non-/api GET. */
-export function staticRoutes(app: FastifyInstance, options: { webDir?: string } = {}): void {
+export const staticRoutes: FastifyPluginAsync<{ webDir?: string | undefined }> = async (app, options) => {
   const files = loadFiles(options.webDir ?? DEFAULT_WEB_DIR);
   const index = files.get('/index.html')!;
 
@@ -149,7 +149,7 @@ export function staticRoutes(app: FastifyInstance, options: { webDir?: string } 
   const routeOptions = { constraints: { dashboardArea: 'web' }, schema: { hide: true } };
   app.get('/', routeOptions, handler);
   app.get('/*', routeOptions, handler);
-}
+};
 
 /** Whether a raw request URL names an /api path (decoded as the router decodes it). */
 function isApiPath(rawUrl: string): boolean {

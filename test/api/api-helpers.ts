@@ -10,7 +10,7 @@ import { createTestApp, type TestApp } from '../support/test-app.js';
 export const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 // The response types the API declares in its schemas (types only: the tests check shapes at run time).
-import type { AgentJson, AgentStatsJson, DailyRunsJson, GlobalStatsJson, RunJson } from '../../src/api/schemas.js';
+import type { AgentJson, AgentStatsJson, DailyRunsJson, GlobalStatsJson, RunJson } from '../../src/api/schemas/index.js';
 export type { AgentJson, AgentStatsJson, DailyRunsJson, GlobalStatsJson, RunJson };
 
 export interface ErrorJson {

@@ -8,7 +8,7 @@ import { agentBody, call, createAgent, expectError, useTestApp, type AgentJson }
 /** What common HTTP clients do that the spec does not mention. */
 
 for (const dialect of dialectsUnderTest()) {
-  describe(dialect.name, () => {
+  describe.skipIf(dialect.skipped)(dialect.name, () => {
     let t: TestApp;
     useTestApp(
       'each',
@@ -53,6 +53,8 @@ describe('when the database is busy or unreachable', () => {
 
   it('answers 503 database_unavailable with Retry-After, not a 500, and the request can be sent again', async () => {
     const busy = sqliteBusyError();
+    // The store's own method, read past the test's tracking proxy (whose getter wraps it), to put back later.
+    const original = Object.getOwnPropertyDescriptor(t.app.store, 'createAgent');
     t.app.store.createAgent = async () => {
       throw busy;
     };
@@ -62,7 +64,8 @@ describe('when the database is busy or unreachable', () => {
     expect((await call<{ data: AgentJson[] }>(t, 'GET', '/api/agents')).body.data).toEqual([]);
 
     // The database is back: the store's own method again.
-    Reflect.deleteProperty(t.app.store, 'createAgent');
+    if (original) Object.defineProperty(t.app.store, 'createAgent', original);
+    else Reflect.deleteProperty(t.app.store, 'createAgent');
     const again = await call(t, 'POST', '/api/agents', { body: agentBody({ name: 'later' }) });
     expect(again.status, again.text).toBe(200);
   });

@@ -3,7 +3,7 @@ import { hashPassword } from '../../src/domain/passwords.js';
 import { SESSION_IDLE_MS, SESSION_MAX_MS, SIGN_IN_LIMIT_PER_ADDRESS, SIGN_IN_LIMIT_PER_NAME, SIGN_IN_WINDOW_MS } from '../../src/domain/sessions.js';
 import type { Role } from '../../src/domain/types.js';
 import type { TestApp } from '../support/test-app.js';
-import { agentBody, call, expectError, useTestApp, type AgentJson } from './api-helpers.js';
+import { agentBody, call, expectError, useTestApp, type AgentJson, type ErrorJson } from './api-helpers.js';
 
 /** Dashboard sign-in: POST/GET/DELETE /api/session, the session cookie, CSRF and rate limits. */
 
@@ -24,10 +24,16 @@ interface InjectOptions {
   headers?: Record<string, string>;
 }
 
+/** A response body as these tests read it: `data` of the type the route answers with (by default a session), or an error. */
+interface ResponseBody<T> {
+  data: T;
+  error: ErrorJson['error'];
+}
+
 let t: TestApp;
 
 /** A request as a browser of the dashboard sends it: no bearer token, maybe the cookie and the CSRF token. */
-async function browser(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', url: string, options: InjectOptions = {}) {
+async function browser<T = SessionJson>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', url: string, options: InjectOptions = {}) {
   const headers: Record<string, string> = { ...options.headers };
   if (options.cookie) headers.cookie = options.cookie;
   if (options.csrf) headers['x-csrf-token'] = options.csrf;
@@ -44,8 +50,8 @@ async function browser(method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT', url:
     status: response.statusCode,
     headers: response.headers,
     text: response.body,
-    body: (isJson ? JSON.parse(response.body) : undefined) as any,
-    setCookie: ([] as string[]).concat((response.headers['set-cookie'] as string | string[] | undefined) ?? []),
+    body: (isJson ? JSON.parse(response.body) : undefined) as ResponseBody<T>,
+    setCookie: ([] as string[]).concat(response.headers['set-cookie'] ?? []),
   };
 }
 
@@ -67,7 +73,7 @@ async function signIn(name: string, password = PASSWORD, ip?: string): Promise<{
   expect(response.status, response.text).toBe(200);
   const cookie = response.setCookie[0]?.split(';')[0];
   expect(cookie).toMatch(/^cron_agents_session=[A-Za-z0-9_-]{43}$/);
-  const session = response.body.data as SessionJson;
+  const session = response.body.data;
   return { cookie: cookie!, csrf: session.csrfToken!, session };
 }
 
@@ -88,7 +94,7 @@ describe('sign-in', () => {
     expect(attributes).toContain(`Max-Age=${SESSION_MAX_MS / 1000}`);
     // Plain HTTP (no TLS on this request): a Secure cookie would never come back.
     expect(attributes).not.toContain('Secure');
-    const data = response.body.data as SessionJson;
+    const data = response.body.data;
     expect(data.user).toMatchObject({ name: 'member-user', role: 'member' });
     expect(data.method).toBe('session');
     expect(data.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -103,7 +109,7 @@ describe('sign-in', () => {
     const agents = await browser('GET', '/api/agents', { cookie });
     expect(agents.status, agents.text).toBe(200);
     expect(agents.body).toEqual({ data: [] });
-    const me = await browser('GET', '/api/me', { cookie });
+    const me = await browser<{ name: string }>('GET', '/api/me', { cookie });
     expect(me.body.data.name).toBe('member-user');
     const session = await browser('GET', '/api/session', { cookie });
     expect(session.status).toBe(200);
@@ -116,7 +122,7 @@ describe('sign-in', () => {
     ['a user without a password', { name: 'viewer-user', password: PASSWORD }],
   ])('refuses %s with 401 and sets no cookie', async (_label, body) => {
     const response = await browser('POST', '/api/session', { body });
-    expectError({ ...response, headers: response.headers as Record<string, unknown> }, 401, 'unauthorized');
+    expectError(response, 401, 'unauthorized');
     expect(response.body.error.message).toBe('wrong user name or password');
     expect(response.setCookie).toEqual([]);
   });
@@ -129,7 +135,7 @@ describe('sign-in', () => {
   ])('answers 400 for %s', async (_label, body, field) => {
     const response = await browser('POST', '/api/session', { body, headers: body === undefined ? { 'content-type': 'application/json' } : {} });
     expect(response.status, response.text).toBe(400);
-    if (body !== undefined) expect(response.body.error.details.map((d: { field: string }) => d.field)).toContain(field);
+    if (body !== undefined) expect(response.body.error.details.map((d) => d.field)).toContain(field);
   });
 
   it('a bearer token still works beside it, and an Authorization header wins over the cookie', async () => {
@@ -168,9 +174,9 @@ describe('CSRF protection of cookie sessions', () => {
 
   it('accepts writes that carry the token', async () => {
     const { cookie, csrf } = await signIn('member-user');
-    const created = await browser('POST', '/api/agents', { cookie, csrf, body: agentBody() });
+    const created = await browser<AgentJson>('POST', '/api/agents', { cookie, csrf, body: agentBody() });
     expect(created.status, created.text).toBe(200);
-    expect(created.body.data.creator.name).toBe('member-user');
+    expect(created.body.data.creator?.name).toBe('member-user');
     const patched = await browser('PATCH', `/api/agents/${created.body.data.id}`, { cookie, csrf, body: { enabled: false } });
     expect(patched.status, patched.text).toBe(200);
     const deleted = await browser('DELETE', `/api/agents/${created.body.data.id}`, { cookie, csrf });
@@ -185,7 +191,7 @@ describe('CSRF protection of cookie sessions', () => {
     expect((await browser('GET', '/api/agents', { cookie: again.setCookie[0]!.split(';')[0] })).status).toBe(200);
   });
 
-  it('another session\'s token does not do', async () => {
+  it("another session's token does not do", async () => {
     const first = await signIn('member-user');
     const second = await signIn('member-user');
     expect(first.csrf).not.toBe(second.csrf);
@@ -240,7 +246,7 @@ describe('sign-out and expiry', () => {
     t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS - 60_000);
     const used = await browser('GET', '/api/session', { cookie });
     expect(used.status).toBe(200);
-    expect(Date.parse(used.body.data.expiresAt)).toBe(t.clock.now() + SESSION_IDLE_MS);
+    expect(Date.parse(used.body.data.expiresAt!)).toBe(t.clock.now() + SESSION_IDLE_MS);
     t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS - 60_000);
     expect((await browser('GET', '/api/agents', { cookie })).status).toBe(200);
     t.clock.jumpTo(t.clock.now() + SESSION_IDLE_MS + 1);
@@ -344,11 +350,15 @@ describe('behind a TLS-terminating proxy (CRON_AGENTS_TRUST_PROXY)', () => {
       expect(signedIn.status).toBe(200);
       expect(signedIn.setCookie.flatMap(cookieAttributes)).toContain('Secure');
       const cookie = signedIn.setCookie[0]!.split(';')[0]!;
-      const signedOut = await browser('DELETE', '/api/session', { cookie, csrf: signedIn.body.data.csrfToken, ...viaProxy('203.0.113.1') });
+      const signedOut = await browser('DELETE', '/api/session', { cookie, csrf: signedIn.body.data.csrfToken!, ...viaProxy('203.0.113.1') });
       expect(signedOut.status).toBe(200);
       expect(signedOut.setCookie.flatMap(cookieAttributes)).toContain('Secure');
       // Plain HTTP through the same proxy: no Secure.
-      const plain = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '10.0.0.2', headers: { 'x-forwarded-proto': 'http' } });
+      const plain = await browser('POST', '/api/session', {
+        body: { name: 'member-user', password: PASSWORD },
+        ip: '10.0.0.2',
+        headers: { 'x-forwarded-proto': 'http' },
+      });
       expect(plain.setCookie.flatMap(cookieAttributes)).not.toContain('Secure');
     });
 

@@ -22,9 +22,9 @@ async function start(dataDir: string, adminToken: string): Promise<ServerProcess
   return server;
 }
 
-async function get(server: ServerProcess, urlPath: string, token: string): Promise<{ status: number; body: any }> {
+async function get(server: ServerProcess, urlPath: string, token: string): Promise<{ status: number; body: { data: unknown } }> {
   const response = await fetch(server.url + urlPath, { headers: { authorization: `Bearer ${token}` } });
-  return { status: response.status, body: await response.json() };
+  return { status: response.status, body: (await response.json()) as { data: unknown } };
 }
 
 function newDataDir(): string {

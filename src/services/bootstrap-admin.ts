@@ -1,7 +1,8 @@
-import type { Clock } from './clock.js';
-import { displayPrefix, generateToken, hashToken } from './domain/tokens.js';
-import type { Logger } from './logger.js';
-import type { Store } from './store/store.js';
+import type { Clock } from '../clock.js';
+import { hashToken } from '../domain/tokens.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/store.js';
+import { Access } from './access.js';
 
 export const ADMIN_NAME = 'admin';
 
@@ -14,17 +15,16 @@ export async function bootstrapAdmin(
   deps: { store: Store; clock: Clock; logger: Logger; print: (text: string) => void },
   adminToken: string | null,
 ): Promise<void> {
-  const { store, clock, logger, print } = deps;
-  const now = clock.now();
+  const { store, logger, print } = deps;
+  const access = new Access(deps);
   if (adminToken) {
-    const admin = (await store.findUserByName(ADMIN_NAME)) ?? (await store.createUser({ name: ADMIN_NAME, role: 'admin' }, now));
+    const admin = (await access.findUser(ADMIN_NAME)) ?? (await access.createUser({ name: ADMIN_NAME, role: 'admin' }));
     if (admin.role !== 'admin') {
       logger.warn({ user: ADMIN_NAME, role: admin.role }, 'CRON_AGENTS_ADMIN_TOKEN belongs to a user "admin" who is not an admin');
     }
-    const hash = hashToken(adminToken);
-    const existing = await store.findTokenByHash(hash);
+    const existing = await store.findTokenByHash(hashToken(adminToken));
     if (!existing) {
-      await store.createToken({ userId: admin.id, label: 'CRON_AGENTS_ADMIN_TOKEN', tokenHash: hash, prefix: displayPrefix(adminToken) }, now);
+      await access.issueToken(admin, 'CRON_AGENTS_ADMIN_TOKEN', adminToken);
       logger.info({ user: ADMIN_NAME }, 'admin token from CRON_AGENTS_ADMIN_TOKEN registered');
     } else if (existing.revokedAt !== null) {
       logger.warn({ tokenId: existing.id }, 'CRON_AGENTS_ADMIN_TOKEN was revoked and stays revoked; set a new one');
@@ -34,9 +34,8 @@ export async function bootstrapAdmin(
     return;
   }
   if ((await store.countUsers()) > 0) return;
-  const token = generateToken();
-  const admin = await store.createUser({ name: ADMIN_NAME, role: 'admin' }, now);
-  await store.createToken({ userId: admin.id, label: 'initial admin token', tokenHash: hashToken(token), prefix: displayPrefix(token) }, now);
+  const admin = await access.createUser({ name: ADMIN_NAME, role: 'admin' });
+  const { token } = await access.issueToken(admin, 'initial admin token');
   print(
     [
       '',

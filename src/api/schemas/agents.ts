@@ -1,36 +1,9 @@
-import { Type, type Static, type TSchema } from 'typebox';
-import { LIMITS } from '../defaults.js';
-import { PERIODS, ROLES, RUN_STATUSES, RUN_TRIGGERS } from '../domain/types.js';
+import { Type, type Static } from 'typebox';
+import { LIMITS } from '../../defaults.js';
+import { PERIODS, RUN_STATUSES, RUN_TRIGGERS } from '../../domain/types.js';
+import { Instant, NonBlank, NullableInstant, OrNull, StringEnum } from './common.js';
 
-/** Request and response schemas of every route; the OpenAPI document is generated from them. */
-
-/** A string enum as plain JSON Schema (`{"type":"string","enum":[...]}`), typed as the union. */
-const StringEnum = <T extends string>(values: readonly T[], options: { description?: string } = {}) =>
-  Type.Unsafe<T>({ type: 'string', enum: [...values], ...options });
-
-const NonBlank = (maxLength: number, description: string) =>
-  Type.String({ minLength: 1, maxLength, pattern: '\\S', description });
-
-const Instant = Type.String({ format: 'date-time' });
-
-/**
- * A response field that may be null, as OpenAPI 3.0's `nullable` (not `anyOf` with null: the
- * serializer would test every branch of an anyOf on every response).
- */
-const OrNull = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
-  Type.Unsafe<Static<T> | null>({ ...schema, ...options, nullable: true });
-const NullableInstant = OrNull(Instant);
-
-export const ErrorBody = Type.Object(
-  {
-    error: Type.Object({
-      code: Type.String(),
-      message: Type.String(),
-      details: Type.Array(Type.Object({ field: Type.String(), message: Type.String() })),
-    }),
-  },
-  { $id: 'Error', description: 'Every error response' },
-);
+/** Agents, runs and stats: request and response schemas (spec: agents-api.txt). */
 
 const ScheduleField = Type.String({
   minLength: 1,
@@ -40,7 +13,12 @@ const ScheduleField = Type.String({
 const TimezoneField = Type.String({ minLength: 1, maxLength: 100, description: 'IANA timezone the schedule is read in. Default: UTC' });
 const MaxTurnsField = Type.Integer({ minimum: 1, maximum: LIMITS.maxTurns, description: 'Maximum conversation turns per run. Default: 50' });
 const MaxBudgetField = Type.Number({ exclusiveMinimum: 0, maximum: LIMITS.maxBudgetUsd, description: 'Maximum cost per run in USD' });
-const ModelField = Type.String({ minLength: 1, maxLength: LIMITS.modelLength, pattern: '\\S', description: 'Claude model for the runs; the SDK default when absent' });
+const ModelField = Type.String({
+  minLength: 1,
+  maxLength: LIMITS.modelLength,
+  pattern: '\\S',
+  description: 'Claude model for the runs; the SDK default when absent',
+});
 const AllowedToolsField = Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.allowedToolLength, pattern: '\\S' }), {
   maxItems: LIMITS.allowedTools,
   description: 'Claude Code permission rules the agent may use without asking, e.g. "Read", "Bash(git log:*)". Default: none',
@@ -79,8 +57,6 @@ export const UpdateAgentBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateAgentBody = Static<typeof UpdateAgentBody>;
-
-export const AgentIdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 
 const PeriodField = StringEnum(PERIODS, { description: 'Time window: 24h, 7d or 30d' });
 
@@ -122,6 +98,8 @@ export const AgentJson = Type.Object(
 );
 export type AgentJson = Static<typeof AgentJson>;
 
+export const DeletedAgentJson = Type.Object({ id: Type.String(), name: Type.String() });
+
 export const RunJson = Type.Object(
   {
     id: Type.String(),
@@ -146,6 +124,12 @@ export const RunJson = Type.Object(
 );
 export type RunJson = Static<typeof RunJson>;
 
+/** The answer to POST /api/agents/:id/run (no `data` envelope, as the spec has it). */
+export const RunStartedJson = Type.Object({ message: Type.String(), runId: Type.String() });
+
+/** The answer to POST /api/agents/:id/cancel (no `data` envelope, as the spec has it). */
+export const CancelledJson = Type.Object({ success: Type.Boolean(), message: Type.String(), cancelledCount: Type.Integer() });
+
 export const DailyRunsJson = Type.Object({
   date: Type.String(),
   success: Type.Integer(),
@@ -153,7 +137,6 @@ export const DailyRunsJson = Type.Object({
   total: Type.Integer(),
   costUsd: Type.Number(),
 });
-
 export type DailyRunsJson = Static<typeof DailyRunsJson>;
 
 export const AgentStatsJson = Type.Object({
@@ -164,7 +147,6 @@ export const AgentStatsJson = Type.Object({
   lastRunAt: NullableInstant,
   dailyRuns: Type.Array(DailyRunsJson),
 });
-
 export type AgentStatsJson = Static<typeof AgentStatsJson>;
 
 export const GlobalStatsJson = Type.Object({
@@ -177,8 +159,3 @@ export const GlobalStatsJson = Type.Object({
   dailyRuns: Type.Array(DailyRunsJson),
 });
 export type GlobalStatsJson = Static<typeof GlobalStatsJson>;
-
-export const RoleField = StringEnum(ROLES);
-
-/** `{"data": ...}`, the envelope of every successful response but run and cancel. */
-export const Data = <T extends Parameters<typeof Type.Object>[0][string]>(schema: T) => Type.Object({ data: schema });

@@ -1,0 +1,11 @@
+/**
+ * Request and response schemas of every route, one file per area; the OpenAPI document is
+ * generated from them, and their `...Json` types are what the dashboard and the tests import
+ * (from this index: `src/api/schemas`).
+ */
+export * from './common.js';
+export * from './agents.js';
+export * from './access.js';
+export * from './session.js';
+export * from './schedules.js';
+export * from './passwords.js';

@@ -1,0 +1,144 @@
+import type { Clock } from '../clock.js';
+import { LIMITS } from '../defaults.js';
+import { DEFAULT_TIMEZONE, planAgentUpdate, planNewAgent, type AgentInput } from '../domain/agent-fields.js';
+import { NotFoundError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
+import { PERIOD_MS, type Agent, type AgentStats, type GlobalStats, type Period, type Run } from '../domain/types.js';
+import type { Store } from '../store/store.js';
+import type { Actor } from './actor.js';
+
+/**
+ * The scheduler, as services see it: told when an agent's schedule may have changed, so it aims
+ * its timer again. Declared here (not imported) so services do not depend on the engine's classes.
+ */
+export interface SchedulerSignal {
+  wake(): void;
+}
+
+/** This instance's run executor, as services see it: told of new work and of runs to stop now. */
+export interface ExecutorSignal {
+  wake(): void;
+  /** Stops these runs if this instance executes them. */
+  cancelLocal(runIds: readonly string[]): unknown;
+  /** Stops every run of the agent this instance executes. */
+  cancelAgentLocal(agentId: string): unknown;
+}
+
+export interface AgentsDeps {
+  store: Store;
+  clock: Clock;
+  scheduler: SchedulerSignal;
+  /** Null on an instance that does not execute runs. */
+  executor: ExecutorSignal | null;
+}
+
+/** What changes an update may carry: any of the create fields. */
+export type AgentChanges = Partial<AgentInput>;
+
+/**
+ * Agents and their runs: create, update, delete, run now, cancel, and the reads. Each write
+ * changes the store first and then wakes the engine part that must act on it.
+ */
+export class Agents {
+  constructor(private readonly deps: AgentsDeps) {}
+
+  list(): Promise<Agent[]> {
+    return this.deps.store.listAgents();
+  }
+
+  /** The agent, or a NotFoundError. */
+  async get(id: string): Promise<Agent> {
+    const agent = await this.deps.store.getAgent(id);
+    if (!agent) throw new NotFoundError(`agent ${id} not found`);
+    return agent;
+  }
+
+  async create(input: AgentInput, by: Actor): Promise<Agent> {
+    const now = this.deps.clock.now();
+    const { fields, nextFireAt } = planNewAgent(input, now);
+    const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now);
+    this.deps.scheduler.wake();
+    by.log.info({ agentId: agent.id, schedule: agent.schedule, enabled: agent.enabled }, 'agent created');
+    return agent;
+  }
+
+  async update(id: string, changes: AgentChanges, by: Actor): Promise<Agent> {
+    const now = this.deps.clock.now();
+    const agent = await this.deps.store.updateAgent(id, (current) => planAgentUpdate(current, changes, now), now);
+    if (!agent) throw new NotFoundError(`agent ${id} not found`);
+    this.deps.scheduler.wake();
+    by.log.info({ agentId: agent.id, fields: Object.keys(changes) }, 'agent updated');
+    return agent;
+  }
+
+  /** Stops the agent's runs, then deletes it with all its runs. */
+  async delete(id: string, by: Actor): Promise<{ id: string; name: string }> {
+    await this.get(id);
+    // Stop what runs before the rows go, so no executor keeps spending on a deleted agent.
+    const { runningIds } = await this.deps.store.requestCancel(id, this.deps.clock.now());
+    this.deps.executor?.cancelAgentLocal(id);
+    await this.notifyCancel(runningIds, by);
+    const deleted = await this.deps.store.deleteAgent(id);
+    if (!deleted) throw new NotFoundError(`agent ${id} not found`);
+    this.deps.scheduler.wake();
+    by.log.info({ agentId: id }, 'agent deleted');
+    return deleted;
+  }
+
+  /** Queues a manual run; an executor picks it up (at once when this instance executes runs). */
+  async run(id: string, by: Actor): Promise<Run> {
+    const run = await this.deps.store.enqueueManualRun(id, newId(), this.deps.clock.now());
+    if (!run) throw new NotFoundError(`agent ${id} not found`);
+    this.deps.executor?.wake();
+    by.log.info({ agentId: run.agentId, runId: run.id }, 'manual run queued');
+    return run;
+  }
+
+  /**
+   * Cancels the agent's queued runs and stops its running ones, wherever they execute. Returns
+   * how many; a NotFoundError when there was nothing to cancel.
+   */
+  async cancel(id: string, by: Actor): Promise<number> {
+    await this.get(id);
+    const result = await this.deps.store.requestCancel(id, this.deps.clock.now());
+    this.deps.executor?.cancelLocal(result.runningIds);
+    await this.notifyCancel(result.runningIds, by);
+    const count = result.cancelledQueued.length + result.runningIds.length;
+    if (count === 0) throw new NotFoundError(`agent ${id} has no running executions`);
+    by.log.info({ agentId: id, count }, 'runs cancelled');
+    return count;
+  }
+
+  /** The agent's runs, newest first. */
+  async runs(id: string, query: { limit?: number; period?: Period }): Promise<Run[]> {
+    await this.get(id);
+    const since = query.period ? this.deps.clock.now() - PERIOD_MS[query.period] : null;
+    return this.deps.store.listRuns(id, { limit: query.limit ?? LIMITS.runsLimitDefault, since });
+  }
+
+  async stats(id: string, period: Period = '7d'): Promise<AgentStats> {
+    await this.get(id);
+    const now = this.deps.clock.now();
+    return this.deps.store.agentStats(id, now - PERIOD_MS[period], now);
+  }
+
+  async globalStats(period: Period = '7d'): Promise<GlobalStats> {
+    const now = this.deps.clock.now();
+    return this.deps.store.globalStats(now - PERIOD_MS[period], now);
+  }
+
+  /** Checks a schedule exactly as creating an agent would, and lists its next `count` fire times. */
+  previewSchedule(schedule: string, timezone: string | undefined, count: number): SchedulePreview {
+    return previewSchedule(schedule, timezone ?? DEFAULT_TIMEZONE, this.deps.clock.now(), count);
+  }
+
+  /** Runs executing on other instances hear of the cancel at once (their heartbeat is the fallback). */
+  private async notifyCancel(runIds: string[], by: Actor): Promise<void> {
+    try {
+      await this.deps.store.notifyCancel(runIds);
+    } catch (error) {
+      by.log.warn({ err: error }, 'could not notify other instances of a cancel; their heartbeat will');
+    }
+  }
+}
