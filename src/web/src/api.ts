@@ -5,10 +5,14 @@
  * Bearer header.
  */
 
-import type { AgentJson, AgentStatsJson, GlobalStatsJson, RunJson } from '../../api/schemas';
+import type { Static } from 'typebox';
+import type { AgentJson, AgentStatsJson, CancelledJson, DeletedAgentJson, GlobalStatsJson, RunJson, RunStartedJson } from '../../api/schemas/agents';
+import type { ErrorBody } from '../../api/schemas/common';
+import type { SchedulePreviewJson } from '../../api/schemas/schedules';
 import type { AgentFields, Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
 
-// The API's own response types (type-only imports: nothing of the server reaches the bundle).
+// The server's own declarations, type-only: nothing of the server reaches the bundle. (Not the
+// schemas' index: its session and user schemas reach domain/passwords.ts, which needs Node.)
 export type Role = DomainRole;
 export type RunStatus = DomainRunStatus;
 export type Period = DomainPeriod;
@@ -17,7 +21,13 @@ export type Run = RunJson;
 export type AgentStats = AgentStatsJson;
 export type GlobalStats = GlobalStatsJson;
 export type DailyRuns = AgentStats['dailyRuns'][number];
+export type SchedulePreview = SchedulePreviewJson;
+export type FieldProblem = Static<typeof ErrorBody>['error']['details'][number];
 
+/** The fields a person edits. */
+export type AgentInput = AgentFields;
+
+// As api/schemas/session.ts declares them (SessionJson, UserJson), which this side cannot import.
 export interface User {
   id: string;
   name: string;
@@ -30,21 +40,6 @@ export interface Session {
   method: 'session' | 'token';
   csrfToken: string | null;
   expiresAt: string | null;
-}
-
-/** The fields a person edits. */
-export type AgentInput = AgentFields;
-
-export interface SchedulePreview {
-  schedule: string;
-  timezone: string;
-  description: string | null;
-  nextRuns: string[];
-}
-
-export interface FieldProblem {
-  field: string;
-  message: string;
 }
 
 /** An error answer of the API (`{"error": {code, message, details}}`), or a network failure (status 0). */
@@ -155,10 +150,9 @@ export const getAgent = (id: string) => data(request<{ data: Agent }>('GET', `/a
 export const createAgent = ({ description, ...input }: AgentInput) =>
   data(request<{ data: Agent }>('POST', '/api/agents', description === null ? input : { ...input, description }));
 export const updateAgent = (id: string, patch: Partial<AgentInput>) => data(request<{ data: Agent }>('PATCH', `/api/agents/${encodeURIComponent(id)}`, patch));
-export const deleteAgent = (id: string) => data(request<{ data: { id: string; name: string } }>('DELETE', `/api/agents/${encodeURIComponent(id)}`));
-export const runAgent = (id: string) => request<{ message: string; runId: string }>('POST', `/api/agents/${encodeURIComponent(id)}/run`);
-export const cancelAgent = (id: string) =>
-  request<{ success: boolean; message: string; cancelledCount: number }>('POST', `/api/agents/${encodeURIComponent(id)}/cancel`);
+export const deleteAgent = (id: string) => data(request<{ data: Static<typeof DeletedAgentJson> }>('DELETE', `/api/agents/${encodeURIComponent(id)}`));
+export const runAgent = (id: string) => request<Static<typeof RunStartedJson>>('POST', `/api/agents/${encodeURIComponent(id)}/run`);
+export const cancelAgent = (id: string) => request<Static<typeof CancelledJson>>('POST', `/api/agents/${encodeURIComponent(id)}/cancel`);
 export const listRuns = (id: string, limit: number) => data(request<{ data: Run[] }>('GET', `/api/agents/${encodeURIComponent(id)}/runs?limit=${limit}`));
 export const agentStats = (id: string, period: Period) =>
   data(request<{ data: AgentStats }>('GET', `/api/agents/${encodeURIComponent(id)}/stats?period=${period}`));

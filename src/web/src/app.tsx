@@ -1,5 +1,4 @@
-import { createContext } from 'preact';
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, loadSession, signOut, whenSignedOut, type Session } from './api';
 import { Loading } from './components/bits';
 import { Toasts, toast } from './components/feedback';
@@ -11,22 +10,9 @@ import { NotFoundPage } from './pages/not-found';
 import { OverviewPage } from './pages/overview';
 import { SignInPage } from './pages/sign-in';
 import { Link, navigate, useLocation } from './router';
+import { SessionProvider } from './session';
 
 type AuthState = { status: 'loading' } | { status: 'signed-out'; reason: string | null } | { status: 'signed-in'; session: Session };
-
-const SessionContext = createContext<Session | null>(null);
-
-/** The signed-in session. Pages render only when there is one. */
-export function useSession(): Session {
-  const session = useContext(SessionContext);
-  if (!session) throw new Error('useSession outside a signed-in page');
-  return session;
-}
-
-/** Whether the user may change things (viewers may not; the server refuses them too). */
-export function useCanWrite(): boolean {
-  return useSession().user.role !== 'viewer';
-}
 
 function route(path: string) {
   if (path === '/' || path === '/overview') return <OverviewPage />;
@@ -85,8 +71,7 @@ export function App() {
     whenSignedOut(() => setAuth({ status: 'signed-out', reason: 'Your session has ended. Sign in again.' }));
     loadSession().then(
       (session) => setAuth({ status: 'signed-in', session }),
-      (error: unknown) =>
-        setAuth({ status: 'signed-out', reason: error instanceof ApiError && error.status !== 401 ? error.message : null }),
+      (error: unknown) => setAuth({ status: 'signed-out', reason: error instanceof ApiError && error.status !== 401 ? error.message : null }),
     );
   }, []);
 
@@ -134,13 +119,13 @@ export function App() {
   };
 
   return (
-    <SessionContext.Provider value={auth.session}>
+    <SessionProvider session={auth.session}>
       <Header session={auth.session} onSignOut={doSignOut} />
       <main id="main" class="page">
         {path === '/sign-in' ? <Redirect to="/" /> : route(path)}
       </main>
       <Toasts />
-    </SessionContext.Provider>
+    </SessionProvider>
   );
 }
 

@@ -80,7 +80,7 @@ export function useStoredState<T extends string>(key: string, allowed: readonly 
   const [value, setValue] = useState<T>(() => {
     try {
       const stored = localStorage.getItem(key);
-      return stored !== null && (allowed as readonly string[]).includes(stored) ? (stored as T) : fallback;
+      return allowed.find((option) => option === stored) ?? fallback;
     } catch {
       return fallback;
     }

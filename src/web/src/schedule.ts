@@ -18,6 +18,9 @@ export interface SchedulePreset {
   custom: string;
 }
 
+/** In the order the editor offers them. */
+export const PRESET_KINDS: readonly PresetKind[] = ['hourly', 'daily', 'weekdays', 'weekly', 'custom'];
+
 export const PRESET_LABELS: Record<PresetKind, string> = {
   hourly: 'Every hour',
   daily: 'Every day',
@@ -82,8 +85,8 @@ export function hasSeconds(expression: string): boolean {
 
 /** Every IANA timezone the browser knows, UTC first. */
 export function timezones(): string[] {
-  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
-  const zones = intl.supportedValuesOf?.('timeZone') ?? [];
+  // Older browsers lack supportedValuesOf: the field then offers UTC and takes any name typed.
+  const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
   return ['UTC', ...zones.filter((zone) => zone !== 'UTC')];
 }
 

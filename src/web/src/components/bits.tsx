@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { PERIODS } from '../../../domain/types';
 import type { Agent, Period, RunStatus } from '../api';
 import type { AgentActions } from '../agent-actions';
 import { fromNow, longDateTime } from '../format';
@@ -48,7 +49,6 @@ export function StatCard({ label, value, hint, testId }: { label: string; value:
 }
 
 const PERIOD_LABELS: Record<Period, string> = { '24h': '24 hours', '7d': '7 days', '30d': '30 days' };
-export const PERIODS: Period[] = ['24h', '7d', '30d'];
 
 /** A segmented control of radio buttons (arrow keys move between them, as with any radio group). */
 export function PeriodPicker({ value, onChange, name = 'period' }: { value: Period; onChange: (p: Period) => void; name?: string }) {

@@ -48,11 +48,10 @@ function useWidth<T extends HTMLElement>(): [preact.RefObject<T | null>, number]
   return [ref, width];
 }
 
-export function DailyChart({ days, kind, title }: { days: DailyRuns[]; kind: 'runs' | 'cost'; title: string }) {
-  const [boxRef, width] = useWidth<HTMLDivElement>();
-  const [hatchId] = useState(() => `hatch-${++nextId}`);
-  const money = kind === 'cost';
-  const height = 180;
+const HEIGHT = 180;
+
+/** Where everything goes: the y scale (three round steps), the margins and the bar bands. */
+function chartLayout(days: DailyRuns[], money: boolean, width: number) {
   const values = days.map((d) => (money ? d.costUsd : d.total));
   const step = niceStep(Math.max(0, ...values), money);
   const ticks = [0, step, 2 * step, 3 * step];
@@ -61,128 +60,173 @@ export function DailyChart({ days, kind, title }: { days: DailyRuns[]; kind: 'ru
   // Room for the longest y-axis label (about 6.5 px per character at 11 px).
   const padding = { top: 10, right: 8, bottom: 24, left: 12 + Math.max(...ticks.map((t) => tickLabel(t).length)) * 6.5 };
   const plotWidth = Math.max(40, width - padding.left - padding.right);
-  const plotHeight = height - padding.top - padding.bottom;
-  const y = (value: number) => padding.top + plotHeight - (value / max) * plotHeight;
+  const plotHeight = HEIGHT - padding.top - padding.bottom;
   const band = plotWidth / Math.max(1, days.length);
-  const barWidth = Math.max(2, Math.min(40, band * 0.68));
-  const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(1, Math.floor(plotWidth / 56))));
-  const empty = values.every((v) => v === 0);
-
-  const describeDay = (d: DailyRuns) => {
-    const other = Math.max(0, d.total - d.success - d.error);
-    return money
-      ? `${day(d.date)}: ${usd(d.costUsd)}`
-      : `${day(d.date)}: ${d.total} run${d.total === 1 ? '' : 's'} — ${d.success} succeeded, ${d.error} failed or cancelled${other ? `, ${other} in progress` : ''}`;
+  return {
+    ticks,
+    tickLabel,
+    padding,
+    plotWidth,
+    plotHeight,
+    y: (value: number) => padding.top + plotHeight - (value / max) * plotHeight,
+    band,
+    barWidth: Math.max(2, Math.min(40, band * 0.68)),
+    labelEvery: Math.max(1, Math.ceil(days.length / Math.max(1, Math.floor(plotWidth / 56)))),
+    empty: values.every((v) => v === 0),
   };
+}
+
+type Layout = ReturnType<typeof chartLayout>;
+
+function describeDay(d: DailyRuns, money: boolean): string {
+  const other = Math.max(0, d.total - d.success - d.error);
+  return money
+    ? `${day(d.date)}: ${usd(d.costUsd)}`
+    : `${day(d.date)}: ${d.total} run${d.total === 1 ? '' : 's'} — ${d.success} succeeded, ${d.error} failed or cancelled${other ? `, ${other} in progress` : ''}`;
+}
+
+export function DailyChart({ days, kind, title }: { days: DailyRuns[]; kind: 'runs' | 'cost'; title: string }) {
+  const [boxRef, width] = useWidth<HTMLDivElement>();
+  const [hatchId] = useState(() => `hatch-${++nextId}`);
+  const money = kind === 'cost';
+  const layout = chartLayout(days, money, width);
+  const { padding, plotWidth, plotHeight, y } = layout;
 
   return (
     <figure class="chart" data-testid={`chart-${kind}`}>
       <figcaption>
         <span class="chart-title">{title}</span>
-        {money ? (
-          <span class="legend">
-            <span class="legend-item">
-              <span class="swatch swatch-cost" aria-hidden="true" />
-              Cost (USD)
-            </span>
-          </span>
-        ) : (
-          <span class="legend">
-            <span class="legend-item">
-              <span class="swatch swatch-ok" aria-hidden="true" />
-              Succeeded
-            </span>
-            <span class="legend-item">
-              <span class="swatch swatch-err" aria-hidden="true" />
-              Failed or cancelled
-            </span>
-            <span class="legend-item">
-              <span class="swatch swatch-other" aria-hidden="true" />
-              In progress
-            </span>
-          </span>
-        )}
+        <Legend money={money} />
       </figcaption>
       <div class="chart-box" ref={boxRef}>
-        <svg width={width} height={height} aria-hidden="true" focusable="false">
+        <svg width={width} height={HEIGHT} aria-hidden="true" focusable="false">
           <defs>
             <pattern id={hatchId} width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
               <rect width="6" height="6" class="bar-err" />
               <line x1="0" y1="0" x2="0" y2="6" class="hatch-line" stroke-width="2.5" />
             </pattern>
           </defs>
-          {ticks.map((tick) => (
+          {layout.ticks.map((tick) => (
             <g key={tick}>
               <line x1={padding.left} x2={padding.left + plotWidth} y1={y(tick)} y2={y(tick)} class="grid-line" />
               <text x={padding.left - 6} y={y(tick) + 4} class="axis-label" text-anchor="end">
-                {tickLabel(tick)}
+                {layout.tickLabel(tick)}
               </text>
             </g>
           ))}
-          {days.map((d, i) => {
-            const x = padding.left + i * band + (band - barWidth) / 2;
+          {days.map((d, i) => (
             // Labels count back from the last day (today), which is always labelled.
-            const label = (days.length - 1 - i) % labelEvery === 0 ? day(d.date) : null;
-            const bars: { value: number; className: string; fill?: string }[] = money
-              ? [{ value: d.costUsd, className: 'bar-cost' }]
-              : [
-                  { value: d.success, className: 'bar-ok' },
-                  // Hatched as well as red: failures do not depend on seeing colour.
-                  { value: d.error, className: 'bar-failed', fill: `url(#${hatchId})` },
-                  { value: Math.max(0, d.total - d.success - d.error), className: 'bar-other' },
-                ];
-            let base = 0;
-            return (
-              <g key={d.date} class="day">
-                <title>{describeDay(d)}</title>
-                {/* A full-height hit area, so the tooltip shows over short bars too. */}
-                <rect x={padding.left + i * band} y={padding.top} width={band} height={plotHeight} class="hit" />
-                {bars.map((bar) => {
-                  if (bar.value <= 0) return null;
-                  const top = y(base + bar.value);
-                  const h = Math.max(1.5, y(base) - top);
-                  base += bar.value;
-                  return <rect key={bar.className} x={x} y={top} width={barWidth} height={h} rx={2} class={bar.className} fill={bar.fill} />;
-                })}
-                {label ? (
-                  <text x={x + barWidth / 2} y={height - 6} class="axis-label" text-anchor="middle">
-                    {label}
-                  </text>
-                ) : null}
-              </g>
-            );
-          })}
-          {empty ? (
+            <DayBars key={d.date} d={d} index={i} layout={layout} money={money} hatchId={hatchId} labelled={(days.length - 1 - i) % layout.labelEvery === 0} />
+          ))}
+          {layout.empty ? (
             <text x={padding.left + plotWidth / 2} y={padding.top + plotHeight / 2} class="empty-label" text-anchor="middle">
               {money ? 'No cost in this period' : 'No runs in this period'}
             </text>
           ) : null}
         </svg>
       </div>
-      {/* A wrapper hides it: a table ignores a width too small for its content and would widen the page. */}
-      <div class="sr-only">
-        <table>
-          <caption>{title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Day (UTC)</th>
-              {money ? <th scope="col">Cost</th> : <th scope="col">Runs</th>}
-              {money ? null : <th scope="col">Succeeded</th>}
-              {money ? null : <th scope="col">Failed or cancelled</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d.date}>
-                <th scope="row">{d.date}</th>
-                {money ? <td>{usd(d.costUsd)}</td> : <td>{d.total}</td>}
-                {money ? null : <td>{d.success}</td>}
-                {money ? null : <td>{d.error}</td>}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ChartTable days={days} money={money} title={title} />
     </figure>
+  );
+}
+
+function Legend({ money }: { money: boolean }) {
+  if (money) {
+    return (
+      <span class="legend">
+        <span class="legend-item">
+          <span class="swatch swatch-cost" aria-hidden="true" />
+          Cost (USD)
+        </span>
+      </span>
+    );
+  }
+  return (
+    <span class="legend">
+      <span class="legend-item">
+        <span class="swatch swatch-ok" aria-hidden="true" />
+        Succeeded
+      </span>
+      <span class="legend-item">
+        <span class="swatch swatch-err" aria-hidden="true" />
+        Failed or cancelled
+      </span>
+      <span class="legend-item">
+        <span class="swatch swatch-other" aria-hidden="true" />
+        In progress
+      </span>
+    </span>
+  );
+}
+
+interface DayBarsProps {
+  d: DailyRuns;
+  index: number;
+  layout: Layout;
+  money: boolean;
+  hatchId: string;
+  labelled: boolean;
+}
+
+/** One day: its stacked bars, a tooltip, and its date under the axis when labelled. */
+function DayBars({ d, index, layout, money, hatchId, labelled }: DayBarsProps) {
+  const { padding, band, barWidth, plotHeight, y } = layout;
+  const x = padding.left + index * band + (band - barWidth) / 2;
+  const bars: { value: number; className: string; fill?: string }[] = money
+    ? [{ value: d.costUsd, className: 'bar-cost' }]
+    : [
+        { value: d.success, className: 'bar-ok' },
+        // Hatched as well as red: failures do not depend on seeing colour.
+        { value: d.error, className: 'bar-failed', fill: `url(#${hatchId})` },
+        { value: Math.max(0, d.total - d.success - d.error), className: 'bar-other' },
+      ];
+  let base = 0;
+  return (
+    <g class="day">
+      <title>{describeDay(d, money)}</title>
+      {/* A full-height hit area, so the tooltip shows over short bars too. */}
+      <rect x={padding.left + index * band} y={padding.top} width={band} height={plotHeight} class="hit" />
+      {bars.map((bar) => {
+        if (bar.value <= 0) return null;
+        const top = y(base + bar.value);
+        const h = Math.max(1.5, y(base) - top);
+        base += bar.value;
+        return <rect key={bar.className} x={x} y={top} width={barWidth} height={h} rx={2} class={bar.className} fill={bar.fill} />;
+      })}
+      {labelled ? (
+        <text x={x + barWidth / 2} y={HEIGHT - 6} class="axis-label" text-anchor="middle">
+          {day(d.date)}
+        </text>
+      ) : null}
+    </g>
+  );
+}
+
+/** The figures for screen readers. A wrapper hides it: a table ignores a width too small for its content and would widen the page. */
+function ChartTable({ days, money, title }: { days: DailyRuns[]; money: boolean; title: string }) {
+  return (
+    <div class="sr-only">
+      <table>
+        <caption>{title}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Day (UTC)</th>
+            {money ? <th scope="col">Cost</th> : <th scope="col">Runs</th>}
+            {money ? null : <th scope="col">Succeeded</th>}
+            {money ? null : <th scope="col">Failed or cancelled</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {days.map((d) => (
+            <tr key={d.date}>
+              <th scope="row">{d.date}</th>
+              {money ? <td>{usd(d.costUsd)}</td> : <td>{d.total}</td>}
+              {money ? null : <td>{d.success}</td>}
+              {money ? null : <td>{d.error}</td>}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -6,7 +6,17 @@ type IconProps = { class?: string; title?: string };
 
 function Svg({ children, class: className = 'icon', title }: IconProps & { children: JSX.Element | JSX.Element[] }) {
   return (
-    <svg class={className} viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width={2} stroke-linecap="round" stroke-linejoin="round" aria-hidden={title ? undefined : 'true'} role={title ? 'img' : undefined}>
+    <svg
+      class={className}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      stroke-width={2}
+      stroke-linecap="round"
+      stroke-linejoin="round"
+      aria-hidden={title ? undefined : 'true'}
+      role={title ? 'img' : undefined}
+    >
       {title ? <title>{title}</title> : null}
       {children}
     </svg>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { globalStats, listAgents, type Agent } from '../api';
-import { useAgentActions } from '../agent-actions';
-import { useCanWrite } from '../app';
+import { useAgentActions, type AgentActions } from '../agent-actions';
+import { useCanWrite } from '../session';
 import { EnabledSwitch, Loading, Notice, RunningTag, StatusBadge, TimeAgo } from '../components/bits';
 import { PlayIcon, PlusIcon, StopIcon } from '../components/icons';
 import { longDateTime } from '../format';
@@ -36,7 +36,13 @@ export function AgentsPage() {
             <label for="agent-filter" class="sr-only">
               Filter agents
             </label>
-            <input id="agent-filter" type="search" placeholder="Filter by name or description" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+            <input
+              id="agent-filter"
+              type="search"
+              placeholder="Filter by name or description"
+              value={filter}
+              onInput={(e) => setFilter(e.currentTarget.value)}
+            />
           </div>
           {canWrite ? (
             <Link href="/agents/new" class="button button-primary">
@@ -61,42 +67,64 @@ export function AgentsPage() {
           ) : null}
         </section>
       ) : (
-        <div class="card table-card">
-          <table class="table agents-table" aria-label="Agents">
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Schedule</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Enabled</th>
-                {canWrite ? (
-                  <th scope="col">
-                    <span class="sr-only">Actions</span>
-                  </th>
-                ) : null}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((agent) => (
-                <AgentRow key={agent.id} agent={agent} running={running.has(agent.id) || agent.lastStatus === 'running'} now={now} canWrite={canWrite} actions={actions} />
-              ))}
-              {shown.length === 0 ? (
-                <tr>
-                  <td colSpan={6} class="muted">
-                    No agent matches “{filter}”.
-                  </td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
-        </div>
+        <AgentsTable agents={shown} filter={filter} running={running} now={now} canWrite={canWrite} actions={actions} />
       )}
     </>
   );
 }
 
-function AgentRow(props: { agent: Agent; running: boolean; now: number; canWrite: boolean; actions: ReturnType<typeof useAgentActions> }) {
+interface TableProps {
+  agents: Agent[];
+  filter: string;
+  running: Set<string>;
+  now: number;
+  canWrite: boolean;
+  actions: AgentActions;
+}
+
+function AgentsTable({ agents, filter, running, now, canWrite, actions }: TableProps) {
+  return (
+    <div class="card table-card">
+      <table class="table agents-table" aria-label="Agents">
+        <thead>
+          <tr>
+            <th scope="col">Agent</th>
+            <th scope="col">Schedule</th>
+            <th scope="col">Next run</th>
+            <th scope="col">Last run</th>
+            <th scope="col">Enabled</th>
+            {canWrite ? (
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {agents.map((agent) => (
+            <AgentRow
+              key={agent.id}
+              agent={agent}
+              running={running.has(agent.id) || agent.lastStatus === 'running'}
+              now={now}
+              canWrite={canWrite}
+              actions={actions}
+            />
+          ))}
+          {agents.length === 0 ? (
+            <tr>
+              <td colSpan={6} class="muted">
+                No agent matches “{filter}”.
+              </td>
+            </tr>
+          ) : null}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function AgentRow(props: { agent: Agent; running: boolean; now: number; canWrite: boolean; actions: AgentActions }) {
   const { agent, running, now, canWrite, actions } = props;
   const words = describeSchedule(agent.schedule);
   const active = running || agent.lastStatus === 'queued';
@@ -134,7 +162,13 @@ function AgentRow(props: { agent: Agent; running: boolean; now: number; canWrite
       </td>
       {canWrite ? (
         <td data-label="Actions" class="cell-actions">
-          <button type="button" class="button button-small" onClick={() => actions.run(agent)} disabled={actions.busy(agent.id, 'run')} aria-label={`Run ${agent.name} now`}>
+          <button
+            type="button"
+            class="button button-small"
+            onClick={() => actions.run(agent)}
+            disabled={actions.busy(agent.id, 'run')}
+            aria-label={`Run ${agent.name} now`}
+          >
             <PlayIcon />
             Run now
           </button>

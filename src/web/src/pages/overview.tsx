@@ -1,5 +1,6 @@
+import { PERIODS } from '../../../domain/types';
 import { globalStats, listAgents, type Agent, type Period } from '../api';
-import { Loading, Notice, PERIODS, PeriodPicker, RunningTag, StatCard, StatusBadge, TimeAgo, periodWords } from '../components/bits';
+import { Loading, Notice, PeriodPicker, RunningTag, StatCard, StatusBadge, TimeAgo, periodWords } from '../components/bits';
 import { DailyChart } from '../components/chart';
 import { count, usd } from '../format';
 import { useLive, useNow, useStoredState, useTitle } from '../hooks';
