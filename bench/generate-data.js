@@ -6,16 +6,16 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Migrator } from 'kysely';
-import { migrationProvider } from '../dist/store/migrations/index.js';
-import { openSqliteStore } from '../dist/store/sqlite/open-sqlite-store.js';
-import { SQLITE_FILE } from '../dist/store/open-store.js';
-import { displayPrefix, generateToken, hashToken } from '../dist/domain/tokens.js';
+import { migrationProvider } from '#dist/store/migrations/index.js';
+import { openSqliteStore } from '#dist/store/sqlite/open-sqlite-store.js';
+import { SQLITE_FILE } from '#dist/store/open-store.js';
+import { displayPrefix, generateToken, hashToken } from '#dist/domain/tokens.js';
 
 /**
  * Ids as the service makes them: its own id function when it has one (time-ordered ids land at
  * the end of the primary-key index, random ones anywhere), random UUIDs otherwise.
  */
-const ids = await import('../dist/domain/ids.js').then(
+const ids = await import('#dist/domain/ids.js').then(
   (m) => (typeof m.newId === 'function' ? { idFor: (instant) => m.newId(instant), idScheme: "the service's newId() (time-ordered)" } : null),
   () => null,
 );
@@ -36,7 +36,7 @@ function prng(seed) {
   };
 }
 
-/** Status mix of finished runs: mostly success. */
+/** Status mix of finished runs: mostly success. @type {[string, number][]} */
 const STATUS_MIX = [
   ['success', 0.85],
   ['error', 0.08],
@@ -74,8 +74,10 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
   // derive from existing runs (e.g. totals tables) is backfilled by their own code, not the bench's.
   const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
   const store = openSqliteStore(file);
-  const migrated = await new Migrator({ db: store.db, provider: migrationProvider }).migrateTo(migrations[0]);
-  if (migrated.error) throw migrated.error;
+  const [firstMigration] = migrations;
+  if (firstMigration === undefined) throw new Error('the service has no migrations');
+  const migrated = await new Migrator({ db: store.db, provider: migrationProvider }).migrateTo(firstMigration);
+  if (migrated.error) throw migrated.error instanceof Error ? migrated.error : new Error('migration failed', { cause: migrated.error });
   await store.close();
 
   const db = new SQLite(file);
@@ -92,7 +94,10 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
 
   // The agents belong to a member; the bench signs in as an admin created through the store at the end.
   const userId = randomUUID();
-  db.prepare(`INSERT INTO users (id, name, role, password_hash, created_at) VALUES (?, 'bench-owner', 'member', NULL, ?)`).run(userId, windowStart - 60 * DAY_MS);
+  db.prepare(`INSERT INTO users (id, name, role, password_hash, created_at) VALUES (?, 'bench-owner', 'member', NULL, ?)`).run(
+    userId,
+    windowStart - 60 * DAY_MS,
+  );
   const insertAgent = db.prepare(
     `INSERT INTO agents (id, name, description, schedule, timezone, prompt, enabled, max_turns, max_budget_usd, model,
        allowed_tools, next_fire_at, creator_id, created_at, updated_at)
@@ -134,6 +139,7 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
        executor_id, lease_expires_at, cancel_requested)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'bench-host:1:history', NULL, 0)`,
   );
+  /** @type {Record<string, number>} */
   const statusCounts = {};
   let inserted = 0;
   let manual = 0;
@@ -148,7 +154,9 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
   // The runs table's secondary indexes are dropped for the load and rebuilt afterwards from their
   // own stored definitions (a sorted build is several times faster than a million random inserts).
   // Automatic indexes (primary key, UNIQUE) cannot be dropped and are filled as rows go in.
-  const runIndexes = db.prepare(`select name, sql from sqlite_master where type = 'index' and tbl_name = 'runs' and sql is not null`).all();
+  const runIndexes = /** @type {{ name: string, sql: string }[]} */ (
+    db.prepare(`select name, sql from sqlite_master where type = 'index' and tbl_name = 'runs' and sql is not null`).all()
+  );
   for (const index of runIndexes) db.exec(`DROP INDEX "${index.name}"`);
   const insertPeriod = db.transaction((rows) => {
     for (const row of rows) insertRun.run(row);
@@ -204,7 +212,7 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
 
   for (const index of runIndexes) db.exec(index.sql);
   db.pragma('journal_mode = WAL');
-  const sqliteVersion = db.prepare('select sqlite_version() as v').get().v;
+  const sqliteVersion = /** @type {{ v: string }} */ (db.prepare('select sqlite_version() as v').get()).v;
   db.close();
 
   // The remaining migrations, then a user with a token, through the service's store.
@@ -218,8 +226,10 @@ export async function generateData({ dataDir, agents: agentCount, runs: runCount
   await upgraded.close();
 
   const check = new SQLite(file, { readonly: true });
-  const counts = check.prepare('select count(*) as runs, min(queued_at) as first, max(queued_at) as last from runs').get();
-  const bytes = check.prepare('select page_count * page_size as b from pragma_page_count(), pragma_page_size()').get().b;
+  const counts = /** @type {{ runs: number, first: number, last: number }} */ (
+    check.prepare('select count(*) as runs, min(queued_at) as first, max(queued_at) as last from runs').get()
+  );
+  const bytes = /** @type {{ b: number }} */ (check.prepare('select page_count * page_size as b from pragma_page_count(), pragma_page_size()').get()).b;
   check.close();
 
   return {

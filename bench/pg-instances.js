@@ -12,9 +12,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { openPostgresStore } from '../dist/store/postgres/open-postgres-store.js';
-import { parseSchedule } from '../dist/domain/cron.js';
-import { newId } from '../dist/domain/ids.js';
+import { openPostgresStore } from '#dist/store/postgres/open-postgres-store.js';
+import { parseSchedule } from '#dist/domain/cron.js';
+import { newId } from '#dist/domain/ids.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/serve-with-fake-runner.mjs');
@@ -35,6 +35,13 @@ const baseUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL 
 const log = (...parts) => console.log('[pg-instances]', ...parts);
 const quantile = (sorted, q) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
 
+/**
+ * One statement on a connection of its own; rows are whatever the SQL selects.
+ * @param {string} url
+ * @param {string} text
+ * @param {unknown[]} [params]
+ * @returns {Promise<Record<string, any>[]>}
+ */
 async function query(url, text, params = []) {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -172,13 +179,17 @@ async function round(db, instances) {
     instances,
     fired: rows.length,
     slotsDue,
-    duplicates: duplicates[0].n,
+    duplicates: duplicates[0]?.n,
     ticksPerSecond: rows.length / seconds,
     median: quantile(lateness, 0.5),
     p99: quantile(lateness, 0.99),
     max: lateness.at(-1) ?? NaN,
     executors: [...perExecutor.values()].sort((a, b) => b - a),
-    errors: procs.map((p) => p.output()).join('').split('\n').filter((l) => /"level":(50|60)/.test(l)).length,
+    errors: procs
+      .map((p) => p.output())
+      .join('')
+      .split('\n')
+      .filter((l) => /"level":(50|60)/.test(l)).length,
   };
 }
 
@@ -189,12 +200,11 @@ async function burst(db, instances) {
   const running = startInstances(db.url, instances);
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  let fired = 0;
   const deadline = slot + 60_000;
   while (Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 500));
     if (Date.now() < slot) continue;
-    fired = (await client.query(`select count(*)::int as n from runs where scheduled_for = $1`, [slot])).rows[0].n;
+    const fired = (await client.query(`select count(*)::int as n from runs where scheduled_for = $1`, [slot])).rows[0].n;
     if (fired >= AGENTS) break;
   }
   const rows = (await client.query(`select queued_at from runs where scheduled_for = $1 order by queued_at`, [slot])).rows;
@@ -209,7 +219,7 @@ async function settings(url) {
   const [version] = await query(url, 'select version() as v');
   const names = ['shared_buffers', 'synchronous_commit', 'max_connections', 'work_mem', 'fsync', 'wal_level'];
   const rows = await query(url, `select name, setting, unit from pg_settings where name = any($1)`, [names]);
-  return { version: version.v.split(' on ')[0], settings: rows.map((r) => `${r.name}=${r.setting}${r.unit ? ` ${r.unit}` : ''}`).join(', ') };
+  return { version: String(version?.v).split(' on ')[0], settings: rows.map((r) => `${r.name}=${r.setting}${r.unit ? ` ${r.unit}` : ''}`).join(', ') };
 }
 
 function writeResults(info, results) {
@@ -220,7 +230,7 @@ function writeResults(info, results) {
     '',
     `Command: \`npm run bench:pg\` (\`node bench/pg-instances.js --seconds ${seconds} --instances ${counts.join(',')}\`)`,
     '',
-    `- Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; 1-minute load average at the end: ${os.loadavg()[0].toFixed(2)}.`,
+    `- Machine: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; 1-minute load average at the end: ${os.loadavg()[0]?.toFixed(2)}.`,
     `- ${info.version}, local socket-free TCP on 127.0.0.1; settings: ${info.settings}.`,
     `- ${AGENTS.toLocaleString('en-US')} enabled agents, agent i on \`\${i % 60} * * * * *\` (UTC): ~167 ticks due every second; each instance with`,
     `  \`CRON_AGENTS_MAX_CONCURRENT_RUNS=4\`, a pool of 10 connections, and a runner that finishes at once. All instances run on this one`,
@@ -267,7 +277,9 @@ try {
       `${n} instance(s): fired ${r.fired} of ${r.slotsDue} slots, ${r.duplicates} duplicates, ${r.ticksPerSecond.toFixed(1)} ticks/s, lateness median ${r.median} ms, p99 ${r.p99} ms, max ${r.max} ms; per instance ${r.executors.join('/')}; logged errors ${r.errors}`,
     );
     const b = await burst(db, n);
-    log(`${n} instance(s), burst: ${b.claimed} ticks due at once claimed in ${b.lastMs} ms (${b.ticksPerSecond.toFixed(0)} ticks/s; median lateness ${b.p50} ms)`);
+    log(
+      `${n} instance(s), burst: ${b.claimed} ticks due at once claimed in ${b.lastMs} ms (${b.ticksPerSecond.toFixed(0)} ticks/s; median lateness ${b.p50} ms)`,
+    );
     results.push({ ...r, burst: b });
   }
   writeResults(info, results);

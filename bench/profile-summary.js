@@ -65,7 +65,14 @@ export function summarizeProfile(file, { top = 25 } = {}) {
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, ms]) => ({ name, ms: Math.round(ms), pct: Math.round((ms / totalMs) * 1000) / 10 }));
-  return { file, totalMs: Math.round(totalMs), idleMs: Math.round(idleMs), byFunction: sorted(byFunction), byModule: sorted(byModule), ownInclusive: sorted(inclusive) };
+  return {
+    file,
+    totalMs: Math.round(totalMs),
+    idleMs: Math.round(idleMs),
+    byFunction: sorted(byFunction),
+    byModule: sorted(byModule),
+    ownInclusive: sorted(inclusive),
+  };
 }
 
 export function formatSummary(summary) {

@@ -36,8 +36,28 @@ const PROFILE = args.has('--profile');
 const SQL_TIMING = args.has('--sql');
 
 const SETTINGS = QUICK
-  ? { agents: 1_000, runs: 100_000, latencyRequests: 50, latencyWarmup: 10, latencyCapMs: 10_000, cannonSeconds: 4, cannonWarmup: 1, connections: 10, scheduleSeconds: 15 }
-  : { agents: 10_000, runs: 1_000_000, latencyRequests: 200, latencyWarmup: 20, latencyCapMs: 30_000, cannonSeconds: 10, cannonWarmup: 3, connections: 10, scheduleSeconds: 65 };
+  ? {
+      agents: 1_000,
+      runs: 100_000,
+      latencyRequests: 50,
+      latencyWarmup: 10,
+      latencyCapMs: 10_000,
+      cannonSeconds: 4,
+      cannonWarmup: 1,
+      connections: 10,
+      scheduleSeconds: 15,
+    }
+  : {
+      agents: 10_000,
+      runs: 1_000_000,
+      latencyRequests: 200,
+      latencyWarmup: 20,
+      latencyCapMs: 30_000,
+      cannonSeconds: 10,
+      cannonWarmup: 3,
+      connections: 10,
+      scheduleSeconds: 65,
+    };
 
 const TARGETS = { latenessP99Ms: 50, statsP99Ms: 50, rpsRatio: 0.5 };
 
@@ -68,8 +88,8 @@ const noteLoad = (phase) => loads.push({ phase, load1: round(os.loadavg()[0], 2)
 /** Busy and total CPU-seconds of the whole machine so far, from /proc/stat (null elsewhere). */
 function machineCpu() {
   try {
-    const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const idle = fields[3] + (fields[4] ?? 0);
+    const fields = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
     const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
     return { busy: (total - idle) / 100, total: total / 100 };
   } catch {
@@ -88,7 +108,11 @@ async function withForeignCpu(body) {
   const ownSeconds = (own.user + own.system) / 1e6 + (result.server?.cpuSeconds ?? 0);
   return {
     result,
-    foreign: { cpuSeconds: round(Math.max(0, after.busy - before.busy - ownSeconds), 1), availableSeconds: round(after.total - before.total, 1), benchSeconds: round(ownSeconds, 1) },
+    foreign: {
+      cpuSeconds: round(Math.max(0, after.busy - before.busy - ownSeconds), 1),
+      availableSeconds: round(after.total - before.total, 1),
+      benchSeconds: round(ownSeconds, 1),
+    },
   };
 }
 const log = (...parts) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
@@ -113,7 +137,8 @@ function machineInfo(sqliteVersion) {
 
 /** The commit the built code came from, and the source files that differ from it (read-only git calls). */
 function sourceState() {
-  const git = (...a) => execFileSync('git', ['--no-optional-locks', ...a], { cwd: path.join(here, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
+  const git = (...a) =>
+    execFileSync('git', ['--no-optional-locks', ...a], { cwd: path.join(here, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
   try {
     const changed = git('status', '--porcelain', '--untracked-files=all', '--', 'src').split('\n').filter(Boolean);
     return { commit: git('log', '-1', '--format=%h %s'), changedSrcFiles: changed.length, changed: changed.map((l) => l.slice(3)) };
@@ -133,6 +158,7 @@ function readVersion(pkg) {
 // ------------------------------------------------------------------------------ child processes
 
 const children = new Set();
+/** @type {string | null} */
 let profileDir = null;
 
 /** Starts bench/server.js in a child process and waits for it to serve. */
@@ -140,15 +166,18 @@ async function startServer(mode, dataDir) {
   const execArgv = ['--expose-gc'];
   const env = { ...process.env };
   if (SQL_TIMING) env.BENCH_SQL_TIMING = '1';
-  if (PROFILE) env.BENCH_CPU_PROFILE_DIR = profileDir;
+  if (PROFILE && profileDir) env.BENCH_CPU_PROFILE_DIR = profileDir;
   const child = fork(path.join(here, 'server.js'), [mode, dataDir], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
+  /** @typedef {{ type: string, [key: string]: any }} ServerMessage */
+  /** @type {ServerMessage[]} */
   const messages = [];
+  /** @type {{ type: string, resolve: (message: ServerMessage) => void }[]} */
   const waiters = [];
-  child.on('message', (message) => {
+  child.on('message', (/** @type {ServerMessage} */ message) => {
     const waiter = waiters.findIndex((w) => w.type === message.type);
-    if (waiter >= 0) waiters.splice(waiter, 1)[0].resolve(message);
+    if (waiter >= 0) waiters.splice(waiter, 1)[0]?.resolve(message);
     else messages.push(message);
   });
   const next = (type, timeoutMs = 120_000) =>
@@ -175,7 +204,7 @@ async function startServer(mode, dataDir) {
       return reply ? next(reply) : undefined;
     },
     async stop() {
-      const exited = new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+      const exited = new Promise((/** @type {(value?: unknown) => void} */ resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
       child.send({ type: 'stop' });
       const stopped = await next('stopped', 60_000);
       await exited;
@@ -248,7 +277,8 @@ function cannon(options) {
   return new Promise((resolve, reject) => {
     const ticks = [];
     // autocannon ticks once more after the end, with 0 requests; its own histogram leaves that out too.
-    const done = (error, result) => (error ? reject(error) : resolve({ result, ticks: ticks.at(-1) === 0 ? ticks.slice(0, -1) : ticks }));
+    const done = (error, result) =>
+      error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve({ result, ticks: ticks.at(-1) === 0 ? ticks.slice(0, -1) : ticks });
     const instance = autocannon(options, done);
     instance.on('tick', ({ counter }) => ticks.push(counter));
   });
@@ -322,6 +352,7 @@ async function measureApi(dataDir, data) {
     // A fixed, shuffled sample of agents, so every request reads another agent.
     const sample = data.agentIds.filter((_, i) => i % 7 === 3);
     const stats = {};
+    /** @type {[key: string, label: string, pathFor: (i: number) => string][]} */
     const cases = [
       ['globalStats7d', 'GET /api/agents/stats', () => '/api/agents/stats'],
       ['globalStats30d', 'GET /api/agents/stats?period=30d', () => '/api/agents/stats?period=30d'],
@@ -337,7 +368,8 @@ async function measureApi(dataDir, data) {
     // The API's counts against a direct count of the table: catches stats that read derived
     // tables the data set did not fill (the boundary moves by ~a minute: a few runs differ).
     const db = new SQLite(data.file, { readonly: true });
-    const countSince = (ms) => db.prepare('select count(*) as n from runs where queued_at >= ?').get(Date.now() - ms).n;
+    const countSince = (/** @type {number} */ ms) =>
+      /** @type {{ n: number }} */ (db.prepare('select count(*) as n from runs where queued_at >= ?').get(Date.now() - ms)).n;
     const sanity = {
       globalRunsIn7d: stats.globalStats7d.first.data.runsInPeriod,
       tableRunsIn7d: countSince(7 * 86_400_000),
@@ -369,7 +401,12 @@ async function measureApi(dataDir, data) {
     );
     await sqlCheckpoint(server, 'throughput phase (all three targets)');
     const stopped = await server.stop();
-    return { stats, sanity, rps: { app, bare, bareTiny, ratio: app.rpsMedian / bare.rpsMedian, ratioTiny: app.rpsMedian / bareTiny.rpsMedian }, server: stopped };
+    return {
+      stats,
+      sanity,
+      rps: { app, bare, bareTiny, ratio: app.rpsMedian / bare.rpsMedian, ratioTiny: app.rpsMedian / bareTiny.rpsMedian },
+      server: stopped,
+    };
   } catch (error) {
     killChildren();
     throw error;
@@ -393,7 +430,8 @@ async function measureLateness(dataDir, file) {
   // Slots an agent's next_fire_at has moved past were claimed; a claimed slot without a run was
   // skipped (the agent still had a run queued or running: the overlap rule). Slots at or after
   // next_fire_at were never claimed before the stop.
-  const nextFireOf = new Map(db.prepare('select id, next_fire_at as n from agents').all().map((a) => [a.id, a.n]));
+  const agentRows = /** @type {{ id: string, n: number | null }[]} */ (db.prepare('select id, next_fire_at as n from agents').all());
+  const nextFireOf = new Map(agentRows.map((a) => [a.id, a.n]));
   let expected = 0;
   let unclaimed = 0;
   firstSlots.forEach((first, i) => {
@@ -404,9 +442,13 @@ async function measureLateness(dataDir, file) {
     for (let k = 0; k < slots; k++) if (first + k * 60_000 >= next) unclaimed++;
   });
 
-  const rows = db
-    .prepare(`select scheduled_for as s, queued_at as q, started_at as st, status from runs where trigger = 'schedule' and scheduled_for >= ? order by scheduled_for`)
-    .all(from);
+  const rows = /** @type {{ s: number, q: number, st: number | null, status: string }[]} */ (
+    db
+      .prepare(
+        `select scheduled_for as s, queued_at as q, started_at as st, status from runs where trigger = 'schedule' and scheduled_for >= ? order by scheduled_for`,
+      )
+      .all(from)
+  );
   db.close();
   const lateness = [];
   const queueWait = [];
@@ -472,7 +514,10 @@ function renderResults(r) {
   );
   const foreign = (f) => (f ? `${f.cpuSeconds} of ${f.availableSeconds} CPU-seconds (the bench itself: ${f.benchSeconds})` : 'unknown');
   lines.push(`- CPU used by other processes on the machine: API phases ${foreign(api.foreign)}; scheduling phase ${foreign(lateness.foreign)}.`);
-  lines.push(`- Node ${machine.node}; SQLite ${machine.sqlite} (better-sqlite3 ${machine.betterSqlite3}); Fastify ${machine.fastify}; autocannon ${machine.autocannon}`, '');
+  lines.push(
+    `- Node ${machine.node}; SQLite ${machine.sqlite} (better-sqlite3 ${machine.betterSqlite3}); Fastify ${machine.fastify}; autocannon ${machine.autocannon}`,
+    '',
+  );
   lines.push('### Data set', '');
   const d = data.description;
   lines.push(
@@ -489,7 +534,9 @@ function renderResults(r) {
   lines.push('### Results', '');
   lines.push('| Measure | median | p99 | max | n | target | |', '|---|---|---|---|---|---|---|');
   const L = lateness.lateness;
-  lines.push(`| Fire lateness (queued_at - scheduled_for, from the runs table) | ${ms(L.median)} | ${ms(L.p99)} | ${ms(L.max)} | ${L.count} | p99 < ${TARGETS.latenessP99Ms} ms | ${verdict(L.p99 < TARGETS.latenessP99Ms)} |`);
+  lines.push(
+    `| Fire lateness (queued_at - scheduled_for, from the runs table) | ${ms(L.median)} | ${ms(L.p99)} | ${ms(L.max)} | ${L.count} | p99 < ${TARGETS.latenessP99Ms} ms | ${verdict(L.p99 < TARGETS.latenessP99Ms)} |`,
+  );
   const C = lateness.committed;
   lines.push(
     `| Fire lateness, claim committed (run row visible) - scheduled_for ¹ | ${ms(C.median)} | ${ms(C.p99)} | ${ms(C.max)} | ${C.count} | p99 < ${TARGETS.latenessP99Ms} ms | ${verdict(C.p99 < TARGETS.latenessP99Ms)} |`,
@@ -511,9 +558,15 @@ function renderResults(r) {
     `| Throughput (autocannon, ${SETTINGS.connections} connections; ${SETTINGS.cannonSeconds} s per target in 2 alternating rounds, after ${SETTINGS.cannonWarmup} s warm-up) | req/s median of 1-s samples | req/s mean | latency median (rounds' median) | latency p99 (worst round) | bytes/response |`,
     '|---|---|---|---|---|---|',
   );
-  lines.push(`| GET /api/agents/:id (1,000 agents in turn) | ${app.rpsMedian} | ${app.rpsMean} | ${app.latencyMs.median} ms | ${app.latencyMs.p99} ms | ${app.bytesPerRequest} |`);
-  lines.push(`| bare Fastify GET /bare/:id, same constant body | ${bare.rpsMedian} | ${bare.rpsMean} | ${bare.latencyMs.median} ms | ${bare.latencyMs.p99} ms | ${bare.bytesPerRequest} |`);
-  lines.push(`| bare Fastify GET /tiny/:id, {"hello":"world"} | ${bareTiny.rpsMedian} | ${bareTiny.rpsMean} | ${bareTiny.latencyMs.median} ms | ${bareTiny.latencyMs.p99} ms | ${bareTiny.bytesPerRequest} |`);
+  lines.push(
+    `| GET /api/agents/:id (1,000 agents in turn) | ${app.rpsMedian} | ${app.rpsMean} | ${app.latencyMs.median} ms | ${app.latencyMs.p99} ms | ${app.bytesPerRequest} |`,
+  );
+  lines.push(
+    `| bare Fastify GET /bare/:id, same constant body | ${bare.rpsMedian} | ${bare.rpsMean} | ${bare.latencyMs.median} ms | ${bare.latencyMs.p99} ms | ${bare.bytesPerRequest} |`,
+  );
+  lines.push(
+    `| bare Fastify GET /tiny/:id, {"hello":"world"} | ${bareTiny.rpsMedian} | ${bareTiny.rpsMean} | ${bareTiny.latencyMs.median} ms | ${bareTiny.latencyMs.p99} ms | ${bareTiny.bytesPerRequest} |`,
+  );
   lines.push('');
   lines.push(
     `Ratio GET /api/agents/:id / bare (same body): **${round(api.rps.ratio, 3)}** (target >= ${TARGETS.rpsRatio}: ${verdict(api.rps.ratio >= TARGETS.rpsRatio)}); against the tiny body: ${round(api.rps.ratioTiny, 3)}.`,
@@ -524,7 +577,9 @@ function renderResults(r) {
     `- ${lateness.seconds} s of real time with an AgentRunner that finishes at once (success), default config (max ${4} concurrent runs, 1 s safety poll).`,
     `- Slots due (up to 1 s before stop): ${lateness.expected}; fired: ${lateness.firedBeforeCutoff}; not fired: ${lateness.notFired} (${lateness.skipped} claimed but skipped because the agent's previous run was still queued or running, ${lateness.unclaimed} not yet claimed at the stop). Runs fired early (negative lateness): ${lateness.early}.`,
     `- Lateness of the last run of each slot (time to claim one second's ~${Math.round(data.description.agents / 60)} ticks): median ${ms(lateness.lastOfSlot.median)}, p99 ${ms(lateness.lastOfSlot.p99)}, max ${ms(lateness.lastOfSlot.max)} over ${lateness.lastOfSlot.count} slots.`,
-    `- Queue wait (started_at - queued_at): median ${ms(lateness.queueWait.median)}, p99 ${ms(lateness.queueWait.p99)}, max ${ms(lateness.queueWait.max)}; statuses at stop: ${Object.entries(lateness.statuses)
+    `- Queue wait (started_at - queued_at): median ${ms(lateness.queueWait.median)}, p99 ${ms(lateness.queueWait.p99)}, max ${ms(lateness.queueWait.max)}; statuses at stop: ${Object.entries(
+      lateness.statuses,
+    )
       .map(([s, n]) => `${s} ${n}`)
       .join(', ')}.`,
     `- Server process: ${round(lateness.server.cpuSeconds, 1)} CPU-seconds over the phase (${round((lateness.server.cpuSeconds * 1000) / Math.max(1, lateness.lateness.count), 2)} ms of CPU per fired run, scheduling and executing it; this figure depends little on other load); event-loop delay p50 ${ms(lateness.server.loopDelayMs.p50)}, p99 ${ms(lateness.server.loopDelayMs.p99)}, max ${ms(lateness.server.loopDelayMs.max)}.`,
@@ -605,9 +660,10 @@ async function main() {
     // Smoke and diagnosis runs (instrumented) must not replace the recorded figures.
     if (QUICK || PROFILE || SQL_TIMING) log('--quick/--profile/--sql: bench/RESULTS.md left as it is');
     else log(`wrote ${writeResults(results)}`);
-    if (PROFILE) {
-      for (const f of fs.readdirSync(profileDir).filter((n) => n.endsWith('.cpuprofile'))) {
-        console.log(`\n${formatSummary(summarizeProfile(path.join(profileDir, f), { top: 30 }))}`);
+    if (profileDir) {
+      const dir = profileDir;
+      for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+        console.log(`\n${formatSummary(summarizeProfile(path.join(dir, f), { top: 30 }))}`);
       }
       log(`CPU profiles kept in ${profileDir}`);
     }

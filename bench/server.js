@@ -14,11 +14,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import SQLite from 'better-sqlite3';
 import Fastify from 'fastify';
 import { pino } from 'pino';
-import { App } from '../dist/app.js';
-import { loadConfig } from '../dist/config.js';
-import { parseSchedule } from '../dist/domain/cron.js';
-import { ZERO_USAGE } from '../dist/domain/types.js';
-import { SQLITE_FILE } from '../dist/store/open-store.js';
+import { App } from '#dist/app.js';
+import { loadConfig } from '#dist/config.js';
+import { parseSchedule } from '#dist/domain/cron.js';
+import { ZERO_USAGE } from '#dist/domain/types.js';
+import { SQLITE_FILE } from '#dist/store/open-store.js';
 
 const [mode, dataDir] = process.argv.slice(2);
 if (!process.send || !dataDir || (mode !== 'api' && mode !== 'schedule')) {
@@ -26,7 +26,7 @@ if (!process.send || !dataDir || (mode !== 'api' && mode !== 'schedule')) {
   process.exit(2);
 }
 
-/** An AgentRunner that finishes every run at once, successfully. */
+/** An AgentRunner that finishes every run at once, successfully. @type {import('#dist/engine/agent-runner.js').AgentRunner} */
 const instantRunner = {
   async run() {
     return { ...ZERO_USAGE, costUsd: 0.0123, inputTokens: 1200, outputTokens: 80, numTurns: 1, status: 'success', output: 'done' };
@@ -38,6 +38,8 @@ const send = (message) => process.send?.(message);
 // Diagnosis only (bench/run.js --sql): times every statement the process prepares and runs, by SQL text.
 const sqlTimes = new Map();
 if (process.env.BENCH_SQL_TIMING === '1') {
+  // Called below as prepare.call(this, ...), on the database it belongs to.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const prepare = SQLite.prototype.prepare;
   const entry = (sql) => {
     const key = sql.replace(/\s+/g, ' ').trim();
@@ -45,10 +47,11 @@ if (process.env.BENCH_SQL_TIMING === '1') {
     if (!e) sqlTimes.set(key, (e = { sql: key, prepares: 0, prepareMs: 0, runs: 0, runMs: 0, maxRunMs: 0 }));
     return e;
   };
-  SQLite.prototype.prepare = function timedPrepare(sql, ...rest) {
+  /** @type {(this: SQLite.Database, sql: string) => SQLite.Statement} */
+  const timedPrepare = function (sql) {
     const e = entry(sql);
     const t = performance.now();
-    const stmt = prepare.call(this, sql, ...rest);
+    const stmt = prepare.call(this, sql);
     e.prepares++;
     e.prepareMs += performance.now() - t;
     for (const method of ['all', 'get', 'run']) {
@@ -67,6 +70,7 @@ if (process.env.BENCH_SQL_TIMING === '1') {
     }
     return stmt;
   };
+  SQLite.prototype.prepare = /** @type {SQLite.Database['prepare']} */ (timedPrepare);
 }
 const sqlReport = () =>
   [...sqlTimes.values()]
@@ -76,6 +80,7 @@ const sqlReport = () =>
 const resetSql = () => sqlTimes.clear();
 // How late the event loop runs its callbacks while serving: a busy loop makes every timer late.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+/** @type {NodeJS.CpuUsage | null} */
 let cpuAtReady = null;
 // Diagnosis only (bench/run.js --profile): a CPU profile from "ready" to "stop", so start-up and
 // the bench's own set-up are not in it.
@@ -91,7 +96,7 @@ const startProfile = async () => {
 const stopProfile = async () => {
   if (!profiler) return;
   const { profile } = await profiler.post('Profiler.stop');
-  fs.writeFileSync(path.join(profileDir, `${mode}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+  fs.writeFileSync(path.join(profileDir ?? '.', `${mode}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
   profiler.disconnect();
 };
 const markReady = async () => {
@@ -142,17 +147,20 @@ function watchClaimCommits(store) {
 }
 
 /** The constant body of the bare route /bare/:id (the parent sets it to a real agent document). */
+/** @type {unknown} */
 let bareBody = { hello: 'world' };
+/** @type {import('fastify').FastifyInstance | null} */
 let bare = null;
 
 if (mode === 'api') {
   await app.start();
-  bare = Fastify({ logger: false });
+  const server = Fastify({ logger: false });
+  bare = server;
   // Same shape of URL as GET /api/agents/:id, so both are driven by the same requests.
-  bare.get('/bare/:id', async () => bareBody);
-  bare.get('/tiny/:id', async () => ({ hello: 'world' }));
-  await bare.listen({ port: 0, host: '127.0.0.1' });
-  const address = bare.server.address();
+  server.get('/bare/:id', async () => bareBody);
+  server.get('/tiny/:id', async () => ({ hello: 'world' }));
+  await server.listen({ port: 0, host: '127.0.0.1' });
+  const address = /** @type {import('node:net').AddressInfo} */ (server.server.address());
   await markReady();
   send({ type: 'ready', appUrl: app.url, bareUrl: `http://127.0.0.1:${address.port}` });
 } else {
@@ -162,7 +170,9 @@ if (mode === 'api') {
   const from = Date.now() + leadMs;
   const db = new SQLite(path.join(dataDir, SQLITE_FILE));
   db.pragma('busy_timeout = 5000');
-  const agents = db.prepare('select id, schedule, timezone from agents where enabled = 1').all();
+  const agents = /** @type {{ id: string, schedule: string, timezone: string }[]} */ (
+    db.prepare('select id, schedule, timezone from agents where enabled = 1').all()
+  );
   const setNext = db.prepare('update agents set next_fire_at = ? where id = ?');
   const firstSlots = [];
   const schedules = new Map();
@@ -185,7 +195,10 @@ if (mode === 'api') {
   send({ type: 'ready', appUrl: app.url, startedAt: Date.now(), firstSlots });
 }
 
-process.on('message', async (message) => {
+process.on('message', (/** @type {{ type?: string, body?: unknown } | undefined} */ message) => void onMessage(message));
+
+/** @param {{ type?: string, body?: unknown } | undefined} message */
+async function onMessage(message) {
   if (message?.type === 'sql-report') {
     send({ type: 'sql-report', sql: sqlReport() });
     resetSql();
@@ -203,4 +216,4 @@ process.on('message', async (message) => {
     process.disconnect?.();
     setImmediate(() => process.exit(0));
   }
-});
+}

@@ -97,9 +97,7 @@ function trustProxy(env: Env, name: string): boolean | number | string[] {
     const maxBits = family === 6 ? 128 : 32;
     const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
     if (family === 0 || !bitsOk || rest.length > 0) {
-      throw new ConfigError(
-        `${name} must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "${entry}"`,
-      );
+      throw new ConfigError(`${name} must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "${entry}"`);
     }
   }
   return entries;

@@ -64,8 +64,7 @@ export function planAgentUpdate(current: Agent, patch: Partial<AgentInput>, now:
     model: patch.model !== undefined ? (patch.model?.trim() ?? null) : current.model,
     allowedTools: patch.allowedTools ?? current.allowedTools,
   };
-  const timingChanged =
-    fields.schedule !== current.schedule || fields.timezone !== current.timezone || fields.enabled !== current.enabled;
+  const timingChanged = fields.schedule !== current.schedule || fields.timezone !== current.timezone || fields.enabled !== current.enabled;
   if (!timingChanged) return { fields, nextFireAt: current.nextFireAt };
   return { fields, nextFireAt: firstSlot(fields, now) };
 }

@@ -73,9 +73,7 @@ export function summarizeRuns(rows: readonly DayStatusCount[], since: number, no
       bucket.error += row.count;
     }
   }
-  const dailyRuns = [...days.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([, bucket]) => ({ ...bucket, costUsd: roundUsd(bucket.costUsd) }));
+  const dailyRuns = [...days.entries()].sort(([a], [b]) => a - b).map(([, bucket]) => ({ ...bucket, costUsd: roundUsd(bucket.costUsd) }));
   return {
     totalRuns: total,
     successRate: finished === 0 ? 0 : Math.round((succeeded / finished) * 100),

@@ -72,8 +72,8 @@ export interface LoggedRequest {
   method: string;
   path: string;
   kind: RequestKind;
-  /** Parsed JSON body (undefined when not JSON). */
-  body: any;
+  /** Parsed JSON body (undefined when not JSON), as sent: read it with `firstUserText` and the like. */
+  body: unknown;
   /** For main requests: the script in force and the 0-based turn answered. */
   script?: FakeScript;
   turn?: number;
@@ -175,25 +175,90 @@ export function parseDirective(text: string, base: Readonly<FakeScript> = DEFAUL
   return script;
 }
 
-function textOf(content: unknown): string {
+/** A text block of a message's content, the only kind of content block the fake reads. */
+interface TextBlock {
+  type: 'text';
+  text: string;
+}
+
+/** A message of the conversation: its content is a string or a list of content blocks of any kind. */
+interface RequestMessage {
+  role: 'user' | 'assistant';
+  content: string | unknown[];
+}
+
+/** The part of a JSON schema a side reply fills in: an object's properties and their types. */
+interface JsonSchema {
+  type?: string;
+  properties?: Record<string, JsonSchema>;
+}
+
+/**
+ * The parts of a Messages API request body the fake reads, as `readRequest` finds them: a part
+ * that is missing or not of its type is left out (messages and tools: empty).
+ */
+interface MessagesRequest {
+  model?: string;
+  stream?: boolean;
+  max_tokens?: number;
+  messages: RequestMessage[];
+  tools: unknown[];
+  /** Structured output, e.g. the title generator's `{title}` schema. */
+  output_config?: { format?: { schema?: JsonSchema } };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function isTextBlock(block: unknown): block is TextBlock {
+  return isObject(block) && block.type === 'text' && typeof block.text === 'string';
+}
+
+function readMessage(message: unknown): RequestMessage[] {
+  if (!isObject(message) || (message.role !== 'user' && message.role !== 'assistant')) return [];
+  const { role, content } = message;
+  return [{ role, content: typeof content === 'string' || Array.isArray(content) ? content : [] }];
+}
+
+function readSchema(schema: unknown): JsonSchema | undefined {
+  if (!isObject(schema)) return undefined;
+  const { type, properties } = schema;
+  return {
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(isObject(properties) ? { properties: Object.fromEntries(Object.entries(properties).map(([key, prop]) => [key, readSchema(prop) ?? {}])) } : {}),
+  };
+}
+
+/** Reads the parts of a parsed request body (any JSON value, or undefined) that the fake uses. */
+function readRequest(body: unknown): MessagesRequest {
+  if (!isObject(body)) return { messages: [], tools: [] };
+  const { model, stream, max_tokens, messages, tools, output_config } = body;
+  const schema = isObject(output_config) && isObject(output_config.format) ? readSchema(output_config.format.schema) : undefined;
+  return {
+    ...(typeof model === 'string' ? { model } : {}),
+    ...(typeof stream === 'boolean' ? { stream } : {}),
+    ...(typeof max_tokens === 'number' ? { max_tokens } : {}),
+    messages: Array.isArray(messages) ? messages.flatMap(readMessage) : [],
+    tools: Array.isArray(tools) ? tools : [],
+    ...(schema ? { output_config: { format: { schema } } } : {}),
+  };
+}
+
+function textOf(content: string | unknown[]): string {
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((b: any) => (b && typeof b === 'object' && b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
-    .join('\n');
+  return content.map((b) => (isTextBlock(b) ? b.text : '')).join('\n');
 }
 
 /** Text of the first user message of a conversation (all its text blocks). */
-export function firstUserText(body: any): string {
-  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
-  const first = messages.find((m) => m?.role === 'user');
+export function firstUserText(body: unknown): string {
+  const first = readRequest(body).messages.find((m) => m.role === 'user');
   return first ? textOf(first.content) : '';
 }
 
 /** Number of assistant messages already in the conversation = 0-based index of the turn to answer. */
-export function countAssistantTurns(body: any): number {
-  const messages: any[] = Array.isArray(body?.messages) ? body.messages : [];
-  return messages.filter((m) => m?.role === 'assistant').length;
+export function countAssistantTurns(body: unknown): number {
+  return readRequest(body).messages.filter((m) => m.role === 'assistant').length;
 }
 
 /**
@@ -201,8 +266,8 @@ export function countAssistantTurns(body: any): number {
  * side: everything else the CLI sends on its own (quota probe with max_tokens 1, title or
  * summary generation, ...), which never carries tools.
  */
-export function classifyRequest(body: any): 'main' | 'side' {
-  return Array.isArray(body?.tools) && body.tools.length > 0 ? 'main' : 'side';
+export function classifyRequest(body: unknown): 'main' | 'side' {
+  return readRequest(body).tools.length > 0 ? 'main' : 'side';
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -240,13 +305,14 @@ let idCounter = 0;
 const newId = (prefix: string): string => `${prefix}_fake${Date.now().toString(36)}${(idCounter++).toString(36)}`;
 
 /** A reply that satisfies a structured-output request (e.g. the title generator's `{title}`), else "ok". */
-function sideReplyText(body: any): string {
-  const schema = body?.output_config?.format?.schema;
-  if (schema?.type !== 'object' || typeof schema.properties !== 'object') return 'ok';
+function sideReplyText(request: MessagesRequest): string {
+  const schema = request.output_config?.format?.schema;
+  if (schema?.type !== 'object' || !schema.properties) return 'ok';
   const out: Record<string, unknown> = {};
-  for (const [key, prop] of Object.entries<any>(schema.properties)) {
-    const t = prop?.type;
-    out[key] = t === 'string' ? 'Fake session' : t === 'number' || t === 'integer' ? 0 : t === 'boolean' ? false : t === 'array' ? [] : t === 'object' ? {} : null;
+  for (const [key, prop] of Object.entries(schema.properties)) {
+    const t = prop.type;
+    out[key] =
+      t === 'string' ? 'Fake session' : t === 'number' || t === 'integer' ? 0 : t === 'boolean' ? false : t === 'array' ? [] : t === 'object' ? {} : null;
   }
   return JSON.stringify(out);
 }
@@ -369,17 +435,18 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       req.socket.once('close', onClose);
     });
 
-  async function handleMessages(req: IncomingMessage, res: ServerResponse, path: string, body: any): Promise<void> {
+  async function handleMessages(req: IncomingMessage, res: ServerResponse, path: string, body: unknown): Promise<void> {
+    const request = readRequest(body);
     const kind = classifyRequest(body);
-    const model: string = typeof body?.model === 'string' ? body.model : 'claude-fake';
-    const stream = body?.stream === true;
+    const model = request.model ?? 'claude-fake';
+    const stream = request.stream === true;
     if (kind === 'side') {
       record(requests, { at: Date.now(), method: req.method ?? '', path, kind, body });
-      log(`side request model=${model} max_tokens=${body?.max_tokens} stream=${stream}`);
+      log(`side request model=${model} max_tokens=${request.max_tokens} stream=${stream}`);
       // Zero usage: side requests are counted in the run's modelUsage / total_cost_usd, and tests
       // want exact token counts from the script alone.
       const usage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
-      const blocks: Block[] = [{ type: 'text', text: sideReplyText(body) }];
+      const blocks: Block[] = [{ type: 'text', text: sideReplyText(request) }];
       if (stream) streamMessage(res, model, blocks, 'end_turn', usage);
       else jsonMessage(res, model, blocks, 'end_turn', usage);
       return;
@@ -425,9 +492,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const raw = await readBody(req);
-    let body: any;
+    let body: unknown;
     try {
-      body = raw ? JSON.parse(raw) : undefined;
+      body = raw ? (JSON.parse(raw) as unknown) : undefined;
     } catch {
       body = undefined;
     }

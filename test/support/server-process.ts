@@ -16,7 +16,11 @@ export interface ServerProcess {
   child: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
-  request(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /**
+   * An API request with the admin token. The body is parsed JSON, typed as the caller expects
+   * it (the test's assertions check it), or null for an empty body.
+   */
+  request<T = unknown>(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** SIGTERM, then wait for exit. */
   stop(): Promise<number | null>;
   /** SIGKILL, then wait for exit. */
@@ -55,8 +59,8 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const { url, instanceId } = await new Promise<{ url: string; instanceId: string }>((resolve, reject) => {
@@ -68,21 +72,21 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
       clearTimeout(timer);
       resolve({ url: logged.url, instanceId: logged.instanceId });
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`server exited (${code}) before serving:\n${output}`));
     });
   });
 
-  const request = async (method: string, urlPath: string, body?: unknown) => {
+  const request = async <T>(method: string, urlPath: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const response = await fetch(url + urlPath, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : null };
+    return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
   };
 
   return {
@@ -120,15 +124,15 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
 /** Polls `probe` every 100 ms until it returns a value other than undefined, or throws after `timeoutMs`. */
 export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let last: Error | undefined;
   for (;;) {
     try {
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
-      last = error;
+      last = error instanceof Error ? error : new Error(String(error));
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

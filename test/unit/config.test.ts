@@ -73,7 +73,10 @@ describe('loadConfig', () => {
     [{ CRON_AGENTS_RUNNER: 'maybe' }, 'CRON_AGENTS_RUNNER must be true or false, got "maybe"'],
     [{ CRON_AGENTS_ADMIN_TOKEN: 'short' }, 'CRON_AGENTS_ADMIN_TOKEN must be at least 32 characters long'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
-    [{ CRON_AGENTS_TRUST_PROXY: 'nginx' }, 'CRON_AGENTS_TRUST_PROXY must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "nginx"'],
+    [
+      { CRON_AGENTS_TRUST_PROXY: 'nginx' },
+      'CRON_AGENTS_TRUST_PROXY must be true, false, a hop count, or comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, got "nginx"',
+    ],
     [{ CRON_AGENTS_TRUST_PROXY: '10.0.0.0/33' }, 'got "10.0.0.0/33"'],
     [{ CRON_AGENTS_TRUST_PROXY: '10.0.0.1,' }, 'got ""'],
     [{ CRON_AGENTS_TRUST_PROXY: '99' }, 'CRON_AGENTS_TRUST_PROXY must be at most 32 hops, got 99'],

@@ -28,7 +28,15 @@ describe('passwords', () => {
   });
 
   it('refuses malformed or absurd stored hashes without throwing', async () => {
-    for (const stored of ['', 'plain', 'bcrypt$x', 'scrypt$1$2$3$4', 'scrypt$abc$8$1$c2FsdA$aGFzaA', 'scrypt$99999999$8$1$c2FsdA$aGFzaA', 'scrypt$16384$8$1$c2FsdA$short']) {
+    for (const stored of [
+      '',
+      'plain',
+      'bcrypt$x',
+      'scrypt$1$2$3$4',
+      'scrypt$abc$8$1$c2FsdA$aGFzaA',
+      'scrypt$99999999$8$1$c2FsdA$aGFzaA',
+      'scrypt$16384$8$1$c2FsdA$short',
+    ]) {
       expect(await verifyPassword('x', stored), stored).toBe(false);
     }
     expect(await verifyNothing('x')).toBe(false);

@@ -61,12 +61,7 @@ describe('summarizeRuns', () => {
 
   it('counts error, budget_exceeded and cancelled as errors', () => {
     const totals = summarizeRuns(
-      [
-        row('2026-01-10', 'error', 2),
-        row('2026-01-10', 'budget_exceeded', 3),
-        row('2026-01-10', 'cancelled', 4),
-        row('2026-01-10', 'success', 1),
-      ],
+      [row('2026-01-10', 'error', 2), row('2026-01-10', 'budget_exceeded', 3), row('2026-01-10', 'cancelled', 4), row('2026-01-10', 'success', 1)],
       SINCE_7D,
       NOW,
     );
@@ -103,11 +98,7 @@ describe('summarizeRuns', () => {
   });
 
   it('sorts days whatever order the rows come in', () => {
-    const totals = summarizeRuns(
-      [row('2026-01-12', 'success', 1), row('2026-01-06', 'error', 1), row('2026-01-09', 'success', 1)],
-      SINCE_7D,
-      NOW,
-    );
+    const totals = summarizeRuns([row('2026-01-12', 'success', 1), row('2026-01-06', 'error', 1), row('2026-01-09', 'success', 1)], SINCE_7D, NOW);
     expect(totals.dailyRuns.map((d) => d.total)).toEqual([0, 1, 0, 0, 1, 0, 0, 1]);
   });
 
