@@ -79,6 +79,24 @@ export interface AgentFields {
   allowedTools: string[];
 }
 
+/** Reasoning effort levels the Agent SDK accepts (`effort`). */
+export const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
+export type Effort = (typeof EFFORTS)[number];
+
+/**
+ * An MCP server an agent's runs may use. `${secret:NAME}` may stand in `env`, `headers`, `args`
+ * and `url`; the executor resolves it from the agent's secrets just before a run.
+ */
+export type McpServerSpec =
+  { type: 'stdio'; command: string; args?: string[]; env?: Record<string, string> } | { type: 'http' | 'sse'; url: string; headers?: Record<string, string> };
+
+/**
+ * Where an agent's runs work. Absent (null): the agent's own persistent folder under the data
+ * dir. `git`: that folder, cloned from (then fetched from) a repository before each run, with
+ * `ref` checked out. `hostPath`: a folder of the host under CRON_AGENTS_ALLOWED_HOST_PATHS.
+ */
+export type WorkspaceSpec = { git: { url: string; ref?: string; depth?: number } } | { hostPath: string; readOnly: boolean };
+
 /** Usage and cost of a run so far, as reported by the Agent SDK. */
 export interface RunUsage {
   costUsd: number;

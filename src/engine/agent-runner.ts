@@ -1,15 +1,33 @@
-import type { RunOutcome, RunUsage } from '../domain/types.js';
+import type { Effort, McpServerSpec, RunOutcome, RunUsage, WorkspaceSpec } from '../domain/types.js';
 
 /** What one execution of an agent needs. Read from the agent row when the run starts. */
 export interface AgentRunRequest {
   runId: string;
+  agentId: string;
   prompt: string;
   maxTurns: number;
   maxBudgetUsd: number | null;
   model: string | null;
   /** Claude Code permission rules that are allowed without asking (e.g. `Read`, `Bash(git log:*)`). */
   allowedTools: string[];
-  /** The agent's own working directory; exists before the call. */
+  /** Permission rules removed from the run altogether (the SDK's `disallowedTools`). */
+  disallowedTools: string[];
+  /** Hosts tool commands may reach through the sandbox's network proxy (none by default). */
+  allowedDomains: string[];
+  /** Appended to Claude Code's own system prompt. */
+  systemPrompt: string | null;
+  effort: Effort | null;
+  fallbackModel: string | null;
+  /** The agent's MCP servers, `${secret:NAME}` already resolved. */
+  mcpServers: Record<string, McpServerSpec>;
+  /**
+   * The agent's secrets, decrypted for this run only: environment variables of the run (and of
+   * its tool commands). Their values must never reach a log line or the stored output.
+   */
+  secrets: Record<string, string>;
+  /** Where the run works, `${secret:NAME}` already resolved; null: `cwd` as it is. */
+  workspace: WorkspaceSpec | null;
+  /** The agent's own folder under the data dir; exists before the call. */
   cwd: string;
   /** Aborted to cancel the run (cancel, delete, shutdown). The runner must stop the whole process tree. */
   signal: AbortSignal;

@@ -215,11 +215,20 @@ export class RunExecutor {
       await fs.mkdir(cwd, { recursive: true });
       return await this.options.runner.run({
         runId: run.id,
+        agentId: agent.id,
         prompt: agent.prompt,
         maxTurns: agent.maxTurns,
         maxBudgetUsd: agent.maxBudgetUsd,
         model: agent.model,
         allowedTools: agent.allowedTools,
+        disallowedTools: [],
+        allowedDomains: [],
+        systemPrompt: null,
+        effort: null,
+        fallbackModel: null,
+        mcpServers: {},
+        secrets: {},
+        workspace: null,
         cwd,
         signal: held.controller.signal,
         onProgress: (usage) => {
