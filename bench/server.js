@@ -134,8 +134,8 @@ function watchClaimCommits(store) {
   // claimTick may delegate to claimTicks: wrap only the one the scheduler calls per batch.
   const name = typeof store.claimTicks === 'function' ? 'claimTicks' : 'claimTick';
   const original = store[name];
-  store[name] = async function watchedClaim(arg) {
-    const results = await original.call(this, arg);
+  store[name] = async function watchedClaim(arg, ...rest) {
+    const results = await original.call(this, arg, ...rest);
     const committedAt = Date.now();
     const claims = name === 'claimTicks' ? arg : [arg];
     const outcomes = name === 'claimTicks' ? results : [results];

@@ -86,9 +86,13 @@ export class Scheduler {
     for (;;) {
       const due = await store.findDueAgents(clock.now(), BATCH);
       // The batch is claimed in one transaction (one commit). Each claim is planned with the
-      // clock read just before the batch is written; its run becomes visible at the commit.
+      // clock read before the batch is written; its runs are stamped queued at the last
+      // statement before the commit, when they come to exist.
       const planned = due.map((agent) => this.plan(agent, clock.now()));
-      const results = await store.claimTicks(planned.map((p) => p.claim));
+      const results = await store.claimTicks(
+        planned.map((p) => p.claim),
+        () => clock.now(),
+      );
       results.forEach((result, i) => {
         this.logResult(planned[i]!, result);
         if (result === 'fired') report.fired++;

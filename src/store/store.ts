@@ -168,7 +168,7 @@ export interface TicksStore {
   findDueAgents(now: number, limit: number): Promise<DueAgent[]>;
   claimTick(claim: TickClaim): Promise<TickResult>;
   /** Claims several ticks in one transaction; one result per claim, in order. */
-  claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]>;
+  claimTicks(claims: readonly TickClaim[], queuedAt?: () => number): Promise<TickResult[]>;
 }
 
 /** sql/runs.ts: the executor's side, and the API's. */

@@ -126,6 +126,29 @@ for (const dialect of dialectsUnderTest()) {
         expect(logger.errors).toEqual([]);
       });
 
+      it('stamps queuedAt when the claim writes the run, not when the batch was planned', async () => {
+        const agent = await createAgent();
+        // A claim that takes 40 ms from planning to writing (a busy database): the run exists only then.
+        const slowClaims = new Proxy(store, {
+          get(target, prop, receiver) {
+            if (prop === 'claimTicks') {
+              return async (...args: Parameters<Store['claimTicks']>) => {
+                clock.jumpTo(clock.now() + 40);
+                return target.claimTicks(...args);
+              };
+            }
+            const value = Reflect.get(target, prop, receiver) as unknown;
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+          },
+        });
+        newScheduler({ store: slowClaims }).start();
+        await advanceTo('2026-01-05T09:00:00Z');
+        await idle();
+        const [run] = await runsOf(agent.id);
+        expect(run?.scheduledFor).toBe(t('2026-01-05T09:00:00Z'));
+        expect(run?.queuedAt).toBe(t('2026-01-05T09:00:00Z') + 40);
+      });
+
       it('aims its one timer at the earliest next fire time, within the safety poll', async () => {
         await createAgent({ schedule: '30 8 * * *' });
         await createAgent({ schedule: '0 * * * *' });

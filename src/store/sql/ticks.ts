@@ -49,8 +49,11 @@ export class SqlTicks implements TicksStore {
    *    if the other claim rolled back, the agent is still due at the next pass.
    * 2. The runs of the moved agents that have a slot to run, unless the agent has a run queued
    *    or running (the overlap rule); UNIQUE(agent_id, scheduled_for) is the safety net.
+   *
+   * `queuedAt` is read once, right before that insert, the last statement before the commit: the
+   * runs' `queued_at` is when they came to exist, not when the batch was planned.
    */
-  async claimTicks(claims: readonly TickClaim[]): Promise<TickResult[]> {
+  async claimTicks(claims: readonly TickClaim[], queuedAt?: () => number): Promise<TickResult[]> {
     if (claims.length === 0) return [];
     return this.db.transaction().execute(async (trx) => {
       const moves = valuesList(claims.map((c) => ({ id: c.agentId, due: bigint(c.due), next: bigint(c.next) })));
@@ -66,7 +69,8 @@ export class SqlTicks implements TicksStore {
       const toRun = claims.filter((c) => movedIds.has(c.agentId) && c.slot !== null);
       const fired = new Set<string>();
       if (toRun.length > 0) {
-        const runs = valuesList(toRun.map((c) => ({ id: c.runId, agent_id: c.agentId, slot: bigint(c.slot), queued_at: bigint(c.now) })));
+        const stamp = queuedAt?.();
+        const runs = valuesList(toRun.map((c) => ({ id: c.runId, agent_id: c.agentId, slot: bigint(c.slot), queued_at: bigint(stamp ?? c.now) })));
         // `select 1`: the agent's runs index answers the overlap check alone, reading no run row.
         const inserted = await sql<{ agent_id: string }>`
           insert into runs (id, agent_id, status, trigger, scheduled_for, queued_at)

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../schema.js';
 import { SqlStore } from '../sql/sql-store.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -46,9 +47,11 @@ export function openSqliteStore(file: string): SqlStore {
   database.pragma('cache_size = -65536');
   const cached = withStatementCache(database);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const checkpointer = file === ':memory:' ? null : startWalCheckpointer(database, file);
   return new SqlStore(db, {
     name: 'sqlite',
     skipLocked: false,
+    onClose: async () => checkpointer?.stop(),
     // The API's point reads skip Kysely's async executor and connection queue: better-sqlite3 is
     // synchronous, so a read made while no transaction is open sees exactly what a queued one
     // would. Inside a transaction (or from one), they go through Kysely as usual.
