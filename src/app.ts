@@ -3,10 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger as PinoLogger } from 'pino';
 import { buildServer } from './api/server.js';
 import { bootstrapAdmin } from './services/bootstrap-admin.js';
+import { loadSecretKey } from './services/secret-key.js';
+import { Secrets } from './services/secrets.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { ClaudeRunner } from './claude/claude-runner.js';
-import { defaultClaudeEnv, hasModelCredentials } from './claude/environment.js';
+import { hasModelCredentials } from './claude/environment.js';
+import { missingSandboxPackages, sandboxUnavailableMessage } from './claude/sandbox.js';
+import { SecretCipher } from './domain/secret-cipher.js';
 import type { AgentRunner } from './engine/agent-runner.js';
 import { LeaseReaper } from './engine/lease-reaper.js';
 import { RunExecutor } from './engine/run-executor.js';
@@ -53,9 +57,13 @@ export class App {
   static async create(config: Readonly<Config>, parts: AppParts = {}): Promise<App> {
     const logger = parts.logger ?? pino({ level: config.logLevel });
     const clock = parts.clock ?? systemClock;
+    // The key first: a key file that holds no key stops the start before anything is opened.
+    const sharedDatabase = parts.store ? parts.store.dialect === 'postgres' : config.databaseUrl !== null;
+    const cipher = new SecretCipher(loadSecretKey({ key: config.secretKey, dataDir: config.dataDir, sharedDatabase }, logger));
     const store = parts.store ?? (await openStore(config));
+    const agentPolicy = { memberTools: config.memberTools, allowedHostPaths: config.allowedHostPaths, dataDir: config.dataDir };
     let executor: RunExecutor | null = null;
-    const runner = config.runnerEnabled ? (parts.runner ?? new ClaudeRunner({ logger, env: defaultClaudeEnv(config.dataDir) })) : null;
+    const runner = config.runnerEnabled ? (parts.runner ?? claudeRunner(config, logger)) : null;
     if (runner) {
       executor = new RunExecutor({
         store,
@@ -68,6 +76,8 @@ export class App {
         heartbeatMs: config.heartbeatMs,
         pollMs: config.executorPollMs,
         workspacesDir: path.join(config.dataDir, 'workspaces'),
+        secrets: new Secrets({ store, clock, cipher }),
+        hostPaths: agentPolicy,
       });
     }
     const runExecutor = executor;
@@ -79,7 +89,10 @@ export class App {
       pollMs: config.schedulerPollMs,
       onRunQueued: () => runExecutor?.wake(),
     });
-    const server = await buildServer({ store, clock, scheduler, executor, health: () => store.ping() }, { logger, trustProxy: config.trustProxy });
+    const server = await buildServer(
+      { store, clock, scheduler, executor, cipher, agentPolicy, health: () => store.ping() },
+      { logger, trustProxy: config.trustProxy, sandbox: config.sandbox },
+    );
     const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
     return new App(config, store, scheduler, executor, logger, server, clock, print, runner);
   }
@@ -114,6 +127,7 @@ export class App {
     if (config.runnerEnabled && !hasModelCredentials(process.env)) {
       logger.warn('no ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN / CLAUDE_CODE_OAUTH_TOKEN) in the environment: runs will end as errors ("Not logged in")');
     }
+    if (config.runnerEnabled) this.checkSandbox();
     await this.server.listen({ port: config.port, host: config.host });
     this.scheduler.start();
     this.executor?.start();
@@ -122,6 +136,17 @@ export class App {
       { url: this.url, instanceId: config.instanceId, database: store.dialect, runner: config.runnerEnabled, maxConcurrentRuns: config.maxConcurrentRuns },
       'cron-agents is serving',
     );
+  }
+
+  /** Says at start what the runs' sandbox lacks, or that there is none. */
+  private checkSandbox(): void {
+    const { config, logger } = this;
+    if (config.sandbox === 'off') {
+      logger.warn('the sandbox is off (CRON_AGENTS_SANDBOX=off): runs can read and write what this service can, and see the model key');
+      return;
+    }
+    const missing = missingSandboxPackages(process.env.PATH);
+    if (missing.length > 0) logger.error({ missing }, `${sandboxUnavailableMessage(missing)} Until then every run ends as an error.`);
   }
 
   /**
@@ -141,4 +166,16 @@ export class App {
     await this.server.close();
     await this.store.close();
   }
+}
+
+/** The production runner: each agent's home and config under `<data dir>/agents`, the run boundary from the config. */
+function claudeRunner(config: Readonly<Config>, logger: PinoLogger): ClaudeRunner {
+  return new ClaudeRunner({
+    logger,
+    agentsDir: path.join(config.dataDir, 'agents'),
+    sandbox: config.sandbox,
+    runEnv: config.runEnv,
+    allowPrivateAddresses: config.runAllowPrivate,
+    protectedPaths: [config.dataDir],
+  });
 }

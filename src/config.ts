@@ -2,7 +2,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DEFAULTS } from './defaults.js';
+import { isServiceVariable, PER_RUN_VARIABLES } from './claude/environment.js';
+import type { SandboxMode } from './claude/sandbox.js';
+import { DEFAULTS, LIMITS } from './defaults.js';
+import { parseSecretKey } from './domain/secret-cipher.js';
 
 /** The service's configuration, read and validated once at start-up, then frozen. */
 export interface Config {
@@ -31,6 +34,21 @@ export interface Config {
    * or these addresses and CIDR ranges. Fastify's `trustProxy`.
    */
   trustProxy: boolean | number | string[];
+  /**
+   * The 32-byte key agents' secrets are encrypted with (CRON_AGENTS_SECRET_KEY); null: the key
+   * file in the data dir, created on first start (services/secret-key.ts).
+   */
+  secretKey: Buffer | null;
+  /** The permission rules members may put in allowedTools (CRON_AGENTS_MEMBER_TOOLS); null: any. */
+  memberTools: string[] | null;
+  /** Absolute folders a workspace's hostPath (or local repository) may be under; empty: none. */
+  allowedHostPaths: string[];
+  /** CRON_AGENTS_SANDBOX: tool commands run in Claude Code's sandbox, or (`off`) unconfined. */
+  sandbox: SandboxMode;
+  /** CRON_AGENTS_RUN_ENV: names of this service's environment passed on to every run (e.g. HTTPS_PROXY). */
+  runEnv: string[];
+  /** CRON_AGENTS_RUN_ALLOW_PRIVATE: runs may reach loopback, private and metadata addresses. */
+  runAllowPrivate: boolean;
 }
 
 /** Thrown for invalid configuration; the CLI prints its message as one line and exits. */
@@ -103,6 +121,60 @@ function trustProxy(env: Env, name: string): boolean | number | string[] {
   return entries;
 }
 
+/** CRON_AGENTS_SECRET_KEY: 32 bytes as base64 or hex, or unset. */
+function secretKey(env: Env, name: string): Buffer | null {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return null;
+  const key = parseSecretKey(raw);
+  // The message never quotes the value: it is a secret even when malformed.
+  if (!key) throw new ConfigError(`${name} must be 32 bytes written as base64 (44 characters) or hex (64 characters); make one with: openssl rand -base64 32`);
+  return key;
+}
+
+/** A comma-separated list; empty entries are dropped, an empty list is null. */
+function list(env: Env, name: string): string[] | null {
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return entries.length > 0 ? entries : null;
+}
+
+/** CRON_AGENTS_MEMBER_TOOLS: permission rules such as `Read,Grep,mcp__*` (a trailing `*` is a wildcard). */
+function memberTools(env: Env, name: string): string[] | null {
+  const rules = list(env, name);
+  const tooLong = rules?.find((rule) => rule.length > LIMITS.allowedToolLength);
+  if (tooLong !== undefined) throw new ConfigError(`${name}: a rule is at most ${LIMITS.allowedToolLength} characters, got "${tooLong.slice(0, 40)}..."`);
+  return rules;
+}
+
+/** CRON_AGENTS_ALLOWED_HOST_PATHS: absolute folders, normalized (no trailing slash, no `..`). */
+function hostPaths(env: Env, name: string): string[] {
+  const paths = list(env, name) ?? [];
+  const relative = paths.find((entry) => !path.isAbsolute(entry));
+  if (relative !== undefined) throw new ConfigError(`${name} must list absolute paths, got "${relative}"`);
+  return paths.map((entry) => path.resolve(entry));
+}
+
+/** CRON_AGENTS_SANDBOX: `required` or `off`, in any case. */
+function sandboxMode(env: Env, name: string): SandboxMode {
+  const raw = env[name]?.trim().toLowerCase() ?? '';
+  if (raw === '') return DEFAULTS.sandbox;
+  if (raw === 'required' || raw === 'off') return raw;
+  throw new ConfigError(`${name} must be required or off, got "${env[name]}"`);
+}
+
+/** CRON_AGENTS_RUN_ENV: variable names; never the service's own settings, nor those set per agent. */
+function runEnvNames(env: Env, name: string): string[] {
+  const names = list(env, name) ?? [];
+  for (const entry of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(entry)) throw new ConfigError(`${name} must be comma-separated variable names, got "${entry}"`);
+    if (isServiceVariable(entry)) throw new ConfigError(`${name} may not name ${entry}: the service's settings and database never reach a run`);
+    if (PER_RUN_VARIABLES.includes(entry)) throw new ConfigError(`${name} may not name ${entry}: the service sets it for each agent`);
+  }
+  return [...new Set(names)];
+}
+
 /** Reads the configuration from the environment. Throws ConfigError naming the first problem. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.HOST?.trim() || DEFAULTS.host;
@@ -135,6 +207,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     instanceId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     logLevel,
     trustProxy: trustProxy(env, 'CRON_AGENTS_TRUST_PROXY'),
+    secretKey: secretKey(env, 'CRON_AGENTS_SECRET_KEY'),
+    memberTools: memberTools(env, 'CRON_AGENTS_MEMBER_TOOLS'),
+    allowedHostPaths: hostPaths(env, 'CRON_AGENTS_ALLOWED_HOST_PATHS'),
+    sandbox: sandboxMode(env, 'CRON_AGENTS_SANDBOX'),
+    runEnv: runEnvNames(env, 'CRON_AGENTS_RUN_ENV'),
+    runAllowPrivate: boolean(env, 'CRON_AGENTS_RUN_ALLOW_PRIVATE', DEFAULTS.runAllowPrivate),
     ...overrides,
   };
   if (config.heartbeatMs * 2 > config.leaseMs) {

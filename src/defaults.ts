@@ -15,6 +15,12 @@ export const DEFAULTS = Object.freeze({
   /** The executor's poll for queued runs (it is also woken at once by local enqueues). */
   executorPollMs: 1_000,
   logLevel: 'info',
+  /** CRON_AGENTS_SANDBOX: tool commands run in Claude Code's sandbox (`required`) or not (`off`). */
+  sandbox: 'required',
+  /** CRON_AGENTS_RUN_ALLOW_PRIVATE: whether runs may reach loopback, private and metadata addresses. */
+  runAllowPrivate: false,
+  /** How long preparing a git workspace (clone or fetch, then checkout) may take before the run fails. */
+  gitTimeoutMs: 300_000,
 });
 
 /** Limits on what a request may carry; documented in the README. */
@@ -30,4 +36,20 @@ export const LIMITS = Object.freeze({
   bodyBytes: 1_048_576,
   runsLimitDefault: 100,
   runsLimitMax: 1_000,
+  /** An agent's run options (mcpServers, workspace, allowedDomains, systemPrompt...). */
+  mcpServers: 20,
+  mcpCommandLength: 1_000,
+  mcpArgs: 100,
+  /** Entries of one server's `env` or `headers`. */
+  mcpEntries: 100,
+  /** One arg, env value or header value. */
+  mcpValueLength: 8_000,
+  urlLength: 2_000,
+  allowedDomains: 100,
+  /** The longest DNS name. */
+  domainLength: 253,
+  systemPromptLength: 100_000,
+  gitRefLength: 255,
+  gitDepth: 1_000_000,
+  hostPathLength: 4_096,
 });

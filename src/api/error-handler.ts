@@ -52,6 +52,15 @@ function uniqueByField(problems: FieldProblem[]): FieldProblem[] {
   return [...seen.values()];
 }
 
+/**
+ * A JSON parse error's message without the excerpt of the body that V8 quotes (`Unexpected token
+ * 's', ..."{"value": s3cr"... is not valid JSON`): the body may be a secret's value, and no
+ * response carries one.
+ */
+function withoutBodyExcerpt(message: string): string {
+  return message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, ': the body is not valid JSON');
+}
+
 /** The one place where errors become HTTP responses: `{"error": {code, message, details}}`. */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
@@ -76,7 +85,8 @@ export function installErrorHandler(app: FastifyInstance): void {
               : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
                 ? 'empty_body'
                 : 'bad_request';
-      return reply.status(status).send({ error: { code, message: error.message, details: [] } });
+      const message = code === 'invalid_json' ? withoutBodyExcerpt(error.message) : error.message;
+      return reply.status(status).send({ error: { code, message, details: [] } });
     }
     if (isTransientDatabaseError(error)) {
       request.log.warn({ err: error }, 'request failed: the database is busy or unreachable');

@@ -2,8 +2,18 @@ import type { SchedulePreview } from '../domain/schedule-preview.js';
 import type { Agent, AgentStats, GlobalStats, Run, User } from '../domain/types.js';
 import type { ActiveSession } from '../services/sign-in.js';
 import type { IssuedToken } from '../services/access.js';
-import type { TokenInfo } from '../store/store.js';
-import type { AgentJson, AgentStatsJson, GlobalStatsJson, RunJson, SchedulePreviewJson, SessionJson, TokenJson, UserJson } from './schemas/index.js';
+import type { SecretInfo, TokenInfo } from '../store/store.js';
+import type {
+  AgentJson,
+  AgentStatsJson,
+  GlobalStatsJson,
+  RunJson,
+  SchedulePreviewJson,
+  SecretJson,
+  SessionJson,
+  TokenJson,
+  UserJson,
+} from './schemas/index.js';
 
 /** Every presenter: how a record the services return looks in a response (and on the CLI). */
 
@@ -27,6 +37,13 @@ export function presentAgent(agent: Agent): AgentJson {
     maxBudgetUsd: agent.maxBudgetUsd,
     model: agent.model,
     allowedTools: agent.allowedTools,
+    disallowedTools: agent.disallowedTools,
+    mcpServers: agent.mcpServers,
+    workspace: agent.workspace,
+    allowedDomains: agent.allowedDomains,
+    systemPrompt: agent.systemPrompt,
+    effort: agent.effort,
+    fallbackModel: agent.fallbackModel,
     nextRunAt: agent.enabled ? iso(agent.nextFireAt) : null,
     lastRunAt: iso(agent.lastRunAt),
     lastStatus: agent.lastStatus,
@@ -64,6 +81,11 @@ export function presentAgentStats(stats: AgentStats): AgentStatsJson {
 
 export function presentGlobalStats(stats: GlobalStats): GlobalStatsJson {
   return stats;
+}
+
+/** A secret as listed: its name and when it was last set, never its value. */
+export function presentSecret(secret: SecretInfo): SecretJson {
+  return { name: secret.name, updatedAt: iso(secret.updatedAt) };
 }
 
 export function presentUser(user: User): UserJson {

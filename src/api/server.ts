@@ -5,8 +5,9 @@
  *   auth.ts              who is asking (bearer token or session cookie) and may they (roles)
  *   session-cookie.ts    the dashboard's session cookie, read and set
  *   error-handler.ts     the one place errors become HTTP responses
- *   *-routes.ts          one Fastify plugin per area: agents, access (users, tokens), session,
- *                        preview (schedule editor), static (the built dashboard)
+ *   *-routes.ts          one Fastify plugin per area: agents, secrets (an agent's, write-only),
+ *                        access (users, tokens), session, preview (schedule editor), static
+ *                        (the built dashboard)
  *   present.ts           every presenter, and the one ISO date format
  * Only the top imports it: app.ts (buildServer) and cli.ts (present.ts's date format); the
  * dashboard and the tests import the response types of schemas/ (all but passwords.ts are free
@@ -17,12 +18,14 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { LIMITS } from '../defaults.js';
+import type { SandboxMode } from '../claude/sandbox.js';
 import { createServices, type ServiceDeps } from '../services/services.js';
 import { accessRoutes } from './access-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import { installAuth } from './auth.js';
 import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
 import { previewRoutes } from './preview-routes.js';
+import { secretRoutes } from './secret-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { staticRoutes } from './static-routes.js';
 
@@ -50,6 +53,8 @@ export interface ServerOptions {
   webDir?: string;
   /** Which proxies to believe about the client's address and protocol (Fastify's `trustProxy`). */
   trustProxy?: boolean | number | string[];
+  /** CRON_AGENTS_SANDBOX: /healthz says `"sandbox": "off"` when runs have none, so a monitor notices. */
+  sandbox?: SandboxMode;
 }
 
 /** What the server is built from: the services' parts, and a check of the database for /healthz. */
@@ -108,13 +113,14 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
     try {
       await deps.health();
-      return { status: 'ok' };
+      return { status: 'ok', ...(options.sandbox === 'off' ? { sandbox: 'off' } : {}) };
     } catch (error) {
       return reply.status(503).send({ status: 'unavailable', reason: error instanceof Error ? error.message : String(error) });
     }
   });
 
   await app.register(agentRoutes, { services });
+  await app.register(secretRoutes, { services });
   await app.register(accessRoutes, { services });
   // The dashboard: sign-in sessions, the schedule editor's preview, and the built web app.
   await app.register(sessionRoutes, { services });

@@ -12,18 +12,19 @@ import {
   type SpawnOptions,
   type SpawnedProcess,
 } from '@anthropic-ai/claude-agent-sdk';
+import { redactSecrets } from '../domain/secret-refs.js';
 import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../domain/types.js';
 import type { AgentRunRequest } from '../engine/agent-runner.js';
 import type { Logger } from '../logger.js';
-import { claudeEnvironment, type EnvOverrides } from './environment.js';
+import { mcpStatusNotes } from './mcp-servers.js';
 import { mapResult, type MapResultInput } from './outcome.js';
 import { ProcessTree } from './process-tree.js';
+import { prepareRun, runOptions, type BoundarySettings, type PreparedRun } from './run-boundary.js';
+import { removeRunTmp } from './run-dirs.js';
 import { UsageAccumulator, usageEquals, usageFromModelUsage } from './usage.js';
 
 /** How every run of one ClaudeRunner behaves; claude-runner.ts fills in the defaults. */
-export interface ClaudeRunSettings {
-  env: EnvOverrides;
-  logger: Logger;
+export interface ClaudeRunSettings extends BoundarySettings {
   pathToClaudeCodeExecutable: string | null;
   interruptWaitMs: number;
   killGraceMs: number;
@@ -70,6 +71,8 @@ export class ClaudeRun {
   private snapshotsWork = false;
   private snapshotInFlight = false;
   private snapshotAgain = false;
+  /** What the run's output is told besides the model's answer (MCP servers and domains left out). */
+  private readonly notes: string[] = [];
 
   constructor(
     private readonly request: AgentRunRequest,
@@ -80,14 +83,33 @@ export class ClaudeRun {
     this.tree = new ProcessTree(this.tag);
   }
 
-  /** Runs the query to its end (its result, a failure, or a cancel), cleans up, and maps how it ended. */
+  /** Prepares the run's boundary, runs it, and removes its temp dir. */
   async complete(): Promise<RunOutcome> {
-    const { signal, cwd } = this.request;
+    if (this.request.signal.aborted) return this.mapped({ result: null, cancelled: true });
+    let prepared: PreparedRun | { error: string };
+    try {
+      prepared = await prepareRun(this.request, this.settings, this.tag);
+    } catch (error) {
+      // A workspace that could not be made ready (git's message), or a cancel while it was.
+      return this.mapped({ result: null, thrown: error, cancelled: this.request.signal.aborted });
+    }
+    if ('error' in prepared) return this.mapped({ result: null, thrown: new Error(prepared.error) });
+    this.notes.push(...prepared.notes);
+    try {
+      return await this.runPrepared(prepared);
+    } finally {
+      await removeRunTmp(prepared.dirs);
+    }
+  }
+
+  /** Runs the query to its end (its result, a failure, or a cancel), cleans up, and maps how it ended. */
+  private async runPrepared(prepared: PreparedRun): Promise<RunOutcome> {
+    const { signal } = this.request;
     if (signal.aborted) return this.mapped({ result: null, cancelled: true });
     // Spawning in a missing cwd fails with a misleading "binary failed to launch" message.
-    if (!isDirectory(cwd)) return this.mapped({ result: null, thrown: new Error(`Working directory does not exist: ${cwd}`) });
+    if (!isDirectory(prepared.cwd)) return this.mapped({ result: null, thrown: new Error(`Working directory does not exist: ${prepared.cwd}`) });
     try {
-      this.start();
+      this.start(prepared);
     } catch (error) {
       return this.mapped({ result: null, thrown: error });
     }
@@ -103,8 +125,10 @@ export class ClaudeRun {
   }
 
   /** Starts the query and consumes its messages in the background. */
-  private start(): void {
-    const q = query({ prompt: this.request.prompt, options: this.queryOptions() });
+  private start(prepared: PreparedRun): void {
+    const options: Options = { ...runOptions(this.request, prepared), abortController: this.abortController, spawnClaudeCodeProcess: this.spawnClaude };
+    if (this.settings.pathToClaudeCodeExecutable) options.pathToClaudeCodeExecutable = this.settings.pathToClaudeCodeExecutable;
+    const q = query({ prompt: this.request.prompt, options });
     this.query = q;
     // Live cost: an experimental control request answers with the session's cost and per-model
     // usage so far. Used opportunistically; the assistant messages' usage is the fallback.
@@ -120,27 +144,6 @@ export class ClaudeRun {
     })();
     this.sampler = setInterval(() => this.tree.sample(), this.settings.treeSampleMs);
     this.sampler.unref();
-  }
-
-  private queryOptions(): Options {
-    const { request, settings } = this;
-    const options: Options = {
-      abortController: this.abortController,
-      cwd: request.cwd,
-      env: claudeEnvironment(settings.env, this.tag),
-      maxTurns: request.maxTurns,
-      permissionMode: 'dontAsk',
-      allowedTools: [...request.allowedTools],
-      settingSources: [],
-      persistSession: false,
-      // A title given up front saves the title-generation API call Claude Code makes otherwise.
-      title: `cron-agents run ${request.runId}`,
-      spawnClaudeCodeProcess: this.spawnClaude,
-    };
-    if (request.maxBudgetUsd !== null) options.maxBudgetUsd = request.maxBudgetUsd;
-    if (request.model !== null) options.model = request.model;
-    if (settings.pathToClaudeCodeExecutable) options.pathToClaudeCodeExecutable = settings.pathToClaudeCodeExecutable;
-    return options;
   }
 
   /** Spawns `claude` in its own session and process group: its tree can be killed without touching this service. */
@@ -167,6 +170,9 @@ export class ClaudeRun {
         break;
       case 'user':
         this.snapshotUsage();
+        break;
+      case 'system':
+        if (m.subtype === 'init') this.notes.push(...mcpStatusNotes(m.mcp_servers));
         break;
       case 'result':
         this.result = m;
@@ -294,8 +300,10 @@ export class ClaudeRun {
   }
 
   private outcome(): RunOutcome {
-    const { thrown, result, stderrTail } = this;
+    const { thrown, result } = this;
     const cancelled = this.cancelRequested && !this.resultBeforeCancel;
+    // The tail may start inside a line (it is cut to STDERR_TAIL): that part line is dropped.
+    const stderrTail = this.redact(this.stderrTail.length >= STDERR_TAIL ? this.stderrTail.slice(this.stderrTail.indexOf('\n') + 1) : this.stderrTail);
     let thrownForMapping = thrown;
     if (thrown !== undefined && result === null && stderrTail.trim()) {
       const message = thrown instanceof Error ? thrown.message : typeof thrown === 'string' ? thrown : inspect(thrown);
@@ -303,13 +311,22 @@ export class ClaudeRun {
       if (!message.includes(tail)) thrownForMapping = new Error(`${message}\n${tail}`);
     }
     if (thrown !== undefined && result === null && !cancelled) {
-      this.log.warn({ runId: this.request.runId, err: thrown, stderr: stderrTail }, 'claude run failed');
+      const err = this.redact(thrown instanceof Error ? (thrown.stack ?? thrown.message) : inspect(thrown));
+      this.log.warn({ runId: this.request.runId, err, stderr: stderrTail }, 'claude run failed');
     }
     return this.mapped({ result, accrued: this.usage.current(), cancelled, thrown: thrownForMapping });
   }
 
+  /** The outcome of how the query ended, with the run's notes added and the agent's secrets redacted. */
   private mapped(input: MapResultInput): RunOutcome {
-    return mapResult({ ...input, maxTurns: this.request.maxTurns, maxBudgetUsd: this.request.maxBudgetUsd });
+    const outcome = mapResult({ ...input, maxTurns: this.request.maxTurns, maxBudgetUsd: this.request.maxBudgetUsd });
+    const notes = outcome.status === 'cancelled' ? [] : this.notes;
+    const output = notes.length > 0 ? `${outcome.output}\n\n${notes.join('\n')}` : outcome.output;
+    return { ...outcome, output: this.redact(output) };
+  }
+
+  private redact(text: string): string {
+    return redactSecrets(text, this.request.secrets);
   }
 }
 

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Set in the environment of each `claude` process, and so inherited by everything it starts. */
-export const RUN_TAG_ENV = 'CRON_AGENTS_RUN_TAG';
+/**
+ * Set in the environment of each `claude` process, and so inherited by everything it starts. Not
+ * a CRON_AGENTS_* name: no variable of that family ever reaches a run.
+ */
+export const RUN_TAG_ENV = 'CRON_RUN_TAG';
+/** The tag's earlier name: processes left behind by an older version of the service carry it. */
+const LEGACY_RUN_TAG_ENV = 'CRON_AGENTS_RUN_TAG';
 
 const delay = (ms: number): Promise<void> =>
   new Promise((resolve) => {
@@ -196,7 +201,7 @@ function taggedWith(pid: number, prefixes: readonly Buffer[]): boolean {
  */
 export async function killRunProcesses(runIds: readonly string[], graceMs = 1500): Promise<number> {
   if (runIds.length === 0) return 0;
-  const prefixes = runIds.map((id) => Buffer.from(`${RUN_TAG_ENV}=${id}.`));
+  const prefixes = runIds.flatMap((id) => [RUN_TAG_ENV, LEGACY_RUN_TAG_ENV].map((name) => Buffer.from(`${name}=${id}.`)));
   const find = (): number[] => {
     const procs = readProcs();
     if (!procs) return [];

@@ -1,5 +1,8 @@
+import { normalizeAllowedDomains } from './allowed-domains.js';
 import { normalizeTimezone, validateSchedule } from './cron.js';
-import type { Agent, AgentFields } from './types.js';
+import { parseMcpServers, type McpServerInput } from './mcp-servers.js';
+import type { Agent, AgentFields, Effort } from './types.js';
+import { parseWorkspace, type WorkspaceInput } from './workspace-spec.js';
 
 /** The fields of a create request, after schema validation. */
 export interface AgentInput {
@@ -13,6 +16,13 @@ export interface AgentInput {
   timezone?: string;
   model?: string | null;
   allowedTools?: string[];
+  disallowedTools?: string[];
+  mcpServers?: Record<string, McpServerInput>;
+  workspace?: WorkspaceInput | null;
+  allowedDomains?: string[];
+  systemPrompt?: string | null;
+  effort?: Effort | null;
+  fallbackModel?: string | null;
 }
 
 export const DEFAULT_MAX_TURNS = 50;
@@ -29,7 +39,10 @@ function firstSlot(fields: AgentFields, now: number): number | null {
   return fields.enabled ? schedule.nextAfter(now) : null;
 }
 
-/** Applies the defaults, checks schedule and timezone, and plans the first fire time. */
+/**
+ * Applies the defaults, checks schedule, timezone and the run options (MCP servers, workspace,
+ * allowed domains), and plans the first fire time. Who may grant what is tool-grants.ts's.
+ */
 export function planNewAgent(input: AgentInput, now: number): PlannedAgent {
   const timezone = normalizeTimezone(input.timezone ?? DEFAULT_TIMEZONE);
   const fields: AgentFields = {
@@ -43,6 +56,13 @@ export function planNewAgent(input: AgentInput, now: number): PlannedAgent {
     maxBudgetUsd: input.maxBudgetUsd ?? null,
     model: input.model?.trim() ?? null,
     allowedTools: input.allowedTools ?? [],
+    disallowedTools: input.disallowedTools ?? [],
+    mcpServers: parseMcpServers(input.mcpServers ?? {}),
+    workspace: parseWorkspace(input.workspace ?? null),
+    allowedDomains: normalizeAllowedDomains(input.allowedDomains ?? []),
+    systemPrompt: input.systemPrompt ?? null,
+    effort: input.effort ?? null,
+    fallbackModel: input.fallbackModel?.trim() ?? null,
   };
   return { fields, nextFireAt: firstSlot(fields, now) };
 }
@@ -63,6 +83,13 @@ export function planAgentUpdate(current: Agent, patch: Partial<AgentInput>, now:
     maxBudgetUsd: patch.maxBudgetUsd !== undefined ? patch.maxBudgetUsd : current.maxBudgetUsd,
     model: patch.model !== undefined ? (patch.model?.trim() ?? null) : current.model,
     allowedTools: patch.allowedTools ?? current.allowedTools,
+    disallowedTools: patch.disallowedTools ?? current.disallowedTools,
+    mcpServers: patch.mcpServers !== undefined ? parseMcpServers(patch.mcpServers) : current.mcpServers,
+    workspace: patch.workspace !== undefined ? parseWorkspace(patch.workspace) : current.workspace,
+    allowedDomains: patch.allowedDomains !== undefined ? normalizeAllowedDomains(patch.allowedDomains) : current.allowedDomains,
+    systemPrompt: patch.systemPrompt !== undefined ? patch.systemPrompt : current.systemPrompt,
+    effort: patch.effort !== undefined ? patch.effort : current.effort,
+    fallbackModel: patch.fallbackModel !== undefined ? (patch.fallbackModel?.trim() ?? null) : current.fallbackModel,
   };
   const timingChanged = fields.schedule !== current.schedule || fields.timezone !== current.timezone || fields.enabled !== current.enabled;
   if (!timingChanged) return { fields, nextFireAt: current.nextFireAt };

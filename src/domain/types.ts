@@ -10,6 +10,9 @@
  * - executor: the service instance that runs a claimed run's `claude` process.
  * - lease: the executor's claim on a run, renewed while it executes; an expired lease means the
  *   executor died, and any instance may end the run as an error.
+ * - secret: a named value of one agent, stored encrypted (secret-cipher.ts), given to its runs as
+ *   an environment variable and never shown again; `[secret:NAME]` stands for it in what a run
+ *   leaves, `${secret:NAME}` refers to it in the agent's settings (secret-refs.ts).
  *
  * All instants are epoch milliseconds (UTC) in the domain and the store; the API renders them as
  * ISO-8601 strings.
@@ -77,6 +80,19 @@ export interface AgentFields {
   maxBudgetUsd: number | null;
   model: string | null;
   allowedTools: string[];
+  /** Permission rules removed from every run (the SDK's `disallowedTools`). */
+  disallowedTools: string[];
+  /** MCP servers by name (`mcp__<name>__<tool>` in allowedTools). */
+  mcpServers: Record<string, McpServerSpec>;
+  /** Null: the agent's own folder under the data dir. */
+  workspace: WorkspaceSpec | null;
+  /** Hosts tool commands may reach (host names, `*.example.com`, IP addresses). */
+  allowedDomains: string[];
+  /** Appended to Claude Code's own system prompt. */
+  systemPrompt: string | null;
+  effort: Effort | null;
+  /** Used when the model is overloaded; the SDK accepts a comma-separated list. */
+  fallbackModel: string | null;
 }
 
 /** Reasoning effort levels the Agent SDK accepts (`effort`). */

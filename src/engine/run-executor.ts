@@ -4,17 +4,24 @@
  *   scheduler.ts       when agents fire: claims due ticks (store.claimTicks), queues their runs
  *   run-executor.ts    who runs them: claims queued runs, renews their leases, honours cancels,
  *                      records each outcome once (fenced by the executor id)
+ *   agent-run-options.ts  what a run is given from its agent's run options (secrets resolved)
  *   lease-reaper.ts    ends the runs of an instance that stopped renewing its leases
  *   background-loop.ts the one start/stop/timer loop all three use
+ *   run-secrets.ts     where the executor gets an agent's decrypted secrets (services implement it);
+ *                      the executor redacts their values from what a run leaves
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
+import { redactSecrets } from '../domain/secret-refs.js';
 import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ClaimedRun, Store } from '../store/store.js';
+import { NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
+import { agentRunOptions } from './agent-run-options.js';
 import type { AgentRunner } from './agent-runner.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { RunSecrets } from './run-secrets.js';
 
 export interface RunExecutorOptions {
   store: Store;
@@ -29,6 +36,10 @@ export interface RunExecutorOptions {
   pollMs: number;
   /** Each agent works in `<workspacesDir>/<agentId>`. */
   workspacesDir: string;
+  /** The agents' secrets, decrypted for each run. */
+  secrets: RunSecrets;
+  /** Host folders a workspace may use, checked again before each run; default: none. */
+  hostPaths?: HostPathPolicy;
 }
 
 /** Why a run this executor holds is being stopped. */
@@ -208,12 +219,18 @@ export class RunExecutor {
     }
   }
 
-  /** The runner's outcome, read from the agent as it is now (edits made while queued count). */
+  /**
+   * The runner's outcome, read from the agent as it is now (edits made while queued count), with
+   * each of the agent's secret values replaced by `[secret:NAME]` before it is stored.
+   */
   private async callRunner(held: HeldRun, { run, agent }: ClaimedRun): Promise<RunOutcome> {
+    let secrets: Record<string, string> = {};
     try {
+      secrets = await this.options.secrets.forAgent(agent.id);
       const cwd = path.join(this.options.workspacesDir, agent.id);
       await fs.mkdir(cwd, { recursive: true });
-      return await this.options.runner.run({
+      const runOptions = await agentRunOptions(agent, secrets, this.options.hostPaths ?? NO_HOST_PATHS);
+      const outcome = await this.options.runner.run({
         runId: run.id,
         agentId: agent.id,
         prompt: agent.prompt,
@@ -221,14 +238,8 @@ export class RunExecutor {
         maxBudgetUsd: agent.maxBudgetUsd,
         model: agent.model,
         allowedTools: agent.allowedTools,
-        disallowedTools: [],
-        allowedDomains: [],
-        systemPrompt: null,
-        effort: null,
-        fallbackModel: null,
-        mcpServers: {},
-        secrets: {},
-        workspace: null,
+        ...runOptions,
+        secrets,
         cwd,
         signal: held.controller.signal,
         onProgress: (usage) => {
@@ -236,9 +247,13 @@ export class RunExecutor {
           held.usageDirty = true;
         },
       });
+      return { ...outcome, output: redactSecrets(outcome.output, secrets) };
     } catch (error) {
+      // A secret that cannot be decrypted (another instance's key), a ${secret:NAME} the agent
+      // lacks, or a host folder no longer allowed lands here, named in the message.
       // The runner promises not to throw; this keeps the row honest (and its usage) if it ever does.
-      return { ...held.usage, status: 'error', output: `The run failed: ${error instanceof Error ? error.message : String(error)}` };
+      const output = `The run failed: ${error instanceof Error ? error.message : String(error)}`;
+      return { ...held.usage, status: 'error', output: redactSecrets(output, secrets) };
     }
   }
 

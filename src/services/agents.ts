@@ -4,7 +4,10 @@ import { DEFAULT_TIMEZONE, planAgentUpdate, planNewAgent, type AgentInput } from
 import { NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
+import { checkMemberGrants } from '../domain/tool-grants.js';
 import { PERIOD_MS, type Agent, type AgentStats, type GlobalStats, type Period, type Run } from '../domain/types.js';
+import { parseWorkspace, workspaceHostPath, type WorkspaceInput } from '../domain/workspace-spec.js';
+import { checkHostPath, NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
 
@@ -25,12 +28,23 @@ export interface ExecutorSignal {
   cancelAgentLocal(agentId: string): unknown;
 }
 
+/** The operator's limits on what an agent may be given (from the configuration). */
+export interface AgentPolicy extends HostPathPolicy {
+  /** The permission rules members may grant (CRON_AGENTS_MEMBER_TOOLS); null: any. */
+  memberTools: readonly string[] | null;
+}
+
+/** No host folders, no limit on members' grants: what applies when the configuration says nothing. */
+export const DEFAULT_AGENT_POLICY: AgentPolicy = Object.freeze({ ...NO_HOST_PATHS, memberTools: null });
+
 export interface AgentsDeps {
   store: Store;
   clock: Clock;
   scheduler: SchedulerSignal;
   /** Null on an instance that does not execute runs. */
   executor: ExecutorSignal | null;
+  /** Default: DEFAULT_AGENT_POLICY. */
+  agentPolicy?: AgentPolicy;
 }
 
 /** What changes an update may carry: any of the create fields. */
@@ -57,6 +71,8 @@ export class Agents {
   async create(input: AgentInput, by: Actor): Promise<Agent> {
     const now = this.deps.clock.now();
     const { fields, nextFireAt } = planNewAgent(input, now);
+    if (!isAdmin(by)) checkMemberGrants(null, fields, this.policy.memberTools);
+    await this.checkHostFolder(input.workspace);
     const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now);
     this.deps.scheduler.wake();
     by.log.info({ agentId: agent.id, schedule: agent.schedule, enabled: agent.enabled }, 'agent created');
@@ -65,7 +81,17 @@ export class Agents {
 
   async update(id: string, changes: AgentChanges, by: Actor): Promise<Agent> {
     const now = this.deps.clock.now();
-    const agent = await this.deps.store.updateAgent(id, (current) => planAgentUpdate(current, changes, now), now);
+    await this.checkHostFolder(changes.workspace);
+    const agent = await this.deps.store.updateAgent(
+      id,
+      (current) => {
+        const planned = planAgentUpdate(current, changes, now);
+        // Thrown inside the update's transaction: a refused change changes nothing.
+        if (!isAdmin(by)) checkMemberGrants(current, planned.fields, this.policy.memberTools);
+        return planned;
+      },
+      now,
+    );
     if (!agent) throw new NotFoundError(`agent ${id} not found`);
     this.deps.scheduler.wake();
     by.log.info({ agentId: agent.id, fields: Object.keys(changes) }, 'agent updated');
@@ -133,6 +159,17 @@ export class Agents {
     return previewSchedule(schedule, timezone ?? DEFAULT_TIMEZONE, this.deps.clock.now(), count);
   }
 
+  private get policy(): AgentPolicy {
+    return this.deps.agentPolicy ?? DEFAULT_AGENT_POLICY;
+  }
+
+  /** A workspace on a host folder (hostPath, or a local repository) must be one the operator allows. */
+  private async checkHostFolder(workspace: WorkspaceInput | null | undefined): Promise<void> {
+    if (workspace === undefined) return;
+    const folder = workspaceHostPath(parseWorkspace(workspace));
+    if (folder) await checkHostPath(folder.path, folder.field, this.policy);
+  }
+
   /** Runs executing on other instances hear of the cancel at once (their heartbeat is the fallback). */
   private async notifyCancel(runIds: string[], by: Actor): Promise<void> {
     try {
@@ -141,4 +178,9 @@ export class Agents {
       by.log.warn({ err: error }, 'could not notify other instances of a cancel; their heartbeat will');
     }
   }
+}
+
+/** The operator at the command line acts as an admin. */
+function isAdmin(by: Actor): boolean {
+  return by.user === null || by.user.role === 'admin';
 }

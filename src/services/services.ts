@@ -2,15 +2,19 @@
  * src/services: what a request or a CLI command means, used by both api/ and cli.ts.
  *   agents.ts          create, update, delete, run now, cancel (store + engine wake-ups + cancel notify)
  *   access.ts          users, API tokens (the one token issuance), passwords, token authentication
+ *   secrets.ts         agents' secrets, write-only, encrypted (secret-key.ts: the key, or its file)
  *   sign-in.ts         dashboard sign-in: rate limit, password check, sessions and their CSRF token
  *   bootstrap-admin.ts the first admin (or the operator's CRON_AGENTS_ADMIN_TOKEN) at start-up
  * Services refuse with domain errors (src/domain/errors.ts); api/ and cli.ts word and present the
- * results. They see the engine only through the small interfaces agents.ts declares.
+ * results. They see the engine only through the small interfaces agents.ts declares; secrets.ts
+ * implements the engine's RunSecrets, the executor's one way to an agent's decrypted secrets.
  */
 import type { Clock } from '../clock.js';
+import type { SecretCipher } from '../domain/secret-cipher.js';
 import type { Store } from '../store/store.js';
 import { Access } from './access.js';
-import { Agents, type ExecutorSignal, type SchedulerSignal } from './agents.js';
+import { Agents, type AgentPolicy, type ExecutorSignal, type SchedulerSignal } from './agents.js';
+import { Secrets } from './secrets.js';
 import { SignIn } from './sign-in.js';
 
 export interface ServiceDeps {
@@ -19,6 +23,10 @@ export interface ServiceDeps {
   scheduler: SchedulerSignal;
   /** Null on an instance that does not execute runs. */
   executor: ExecutorSignal | null;
+  /** Encrypts and decrypts agents' secrets (the key: secret-key.ts). */
+  cipher: SecretCipher;
+  /** What agents may be given (host folders, members' grants); default: no host folders, no limit. */
+  agentPolicy?: AgentPolicy;
 }
 
 /** Every service, built once from the same parts. */
@@ -26,8 +34,9 @@ export interface Services {
   agents: Agents;
   access: Access;
   signIn: SignIn;
+  secrets: Secrets;
 }
 
 export function createServices(deps: ServiceDeps): Services {
-  return { agents: new Agents(deps), access: new Access(deps), signIn: new SignIn(deps) };
+  return { agents: new Agents(deps), access: new Access(deps), signIn: new SignIn(deps), secrets: new Secrets(deps) };
 }

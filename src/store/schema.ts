@@ -1,5 +1,5 @@
 import type { ColumnType } from 'kysely';
-import type { FinalRunStatus, Role, RunStatus, RunTrigger } from '../domain/types.js';
+import type { Effort, FinalRunStatus, Role, RunStatus, RunTrigger } from '../domain/types.js';
 
 /**
  * The database schema as Kysely sees it, every migration's tables together. Instants are epoch
@@ -15,6 +15,7 @@ export interface Database {
   run_totals_hourly: RunTotalsHourlyTable;
   sessions: SessionsTable;
   sign_in_failures: SignInFailuresTable;
+  agent_secrets: AgentSecretsTable;
 }
 
 /** A column the database fills with its default when an insert leaves it out. */
@@ -53,6 +54,14 @@ export interface AgentsTable {
   model: string | null;
   /** JSON array of Claude Code permission rules. */
   allowed_tools: string;
+  /** The run options (migration 0005); the JSON ones as text: arrays, an object of MCP servers, a workspace or null. */
+  disallowed_tools: string;
+  mcp_servers: string;
+  workspace: string | null;
+  allowed_domains: string;
+  system_prompt: string | null;
+  effort: Effort | null;
+  fallback_model: string | null;
   next_fire_at: number | null;
   creator_id: string | null;
   created_at: number;
@@ -104,4 +113,12 @@ export interface SignInFailuresTable {
   /** `name:<user name>` or `ip:<address>`. */
   subject: string;
   failed_at: number;
+}
+
+/** Per-agent secrets; the value only ever encrypted (src/domain/secret-cipher.ts). */
+export interface AgentSecretsTable {
+  agent_id: string;
+  name: string;
+  encrypted_value: string;
+  updated_at: number;
 }

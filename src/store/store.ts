@@ -6,6 +6,7 @@
  * - A queued run is claimed, its lease renewed and the run ended in sql/runs.ts.
  * - The hourly totals ledger, every rule of it, is kept in sql/run-totals.ts.
  * - "Active" and "finished" run, as SQL, are defined once in sql/predicates.ts.
+ * - An agent's secrets are in sql/secrets.ts, only ever encrypted (the services hold the key).
  * - The tables are typed in schema.ts; what differs between SQLite and PostgreSQL is named in
  *   dialect.ts and supplied by sqlite/ and postgres/; open-store.ts picks one. migrations/ only
  *   ever gains files.
@@ -98,7 +99,7 @@ export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt:
  * The only door to the database. Every method is one transaction or one atomic statement, so
  * several service instances can share one database.
  */
-export type Store = DatabaseStore & UsersTokensStore & SessionsStore & AgentsStore & TicksStore & RunsStore & StatsStore;
+export type Store = DatabaseStore & UsersTokensStore & SessionsStore & AgentsStore & SecretsStore & TicksStore & RunsStore & StatsStore;
 
 /** The database itself, and the signals instances send each other through it. */
 export interface DatabaseStore {
@@ -159,6 +160,30 @@ export interface AgentsStore {
   updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null>;
   /** Hard delete; the agent's runs go with it. */
   deleteAgent(id: string): Promise<{ id: string; name: string } | null>;
+}
+
+/** A secret as listed: never its value. */
+export interface SecretInfo {
+  name: string;
+  updatedAt: number;
+}
+
+/** A secret as stored: its value encrypted by the services (the store never sees a plain value). */
+export interface EncryptedSecret {
+  name: string;
+  encryptedValue: string;
+}
+
+/** sql/secrets.ts: per-agent secrets; they go when their agent goes. */
+export interface SecretsStore {
+  /** The agent's secrets by name (byte order), without values. */
+  listSecrets(agentId: string): Promise<SecretInfo[]>;
+  /** The agent's secrets as stored, for a run. */
+  readSecrets(agentId: string): Promise<EncryptedSecret[]>;
+  /** Sets or replaces one secret; null when the agent does not exist. */
+  putSecret(agentId: string, secret: EncryptedSecret, now: number): Promise<SecretInfo | null>;
+  /** False when the agent had no such secret. */
+  deleteSecret(agentId: string, name: string): Promise<boolean>;
 }
 
 /** sql/ticks.ts: the scheduler's side. */

@@ -95,6 +95,13 @@ for (const dialect of dialectsUnderTest()) {
           maxBudgetUsd: null,
           model: null,
           allowedTools: [],
+          disallowedTools: [],
+          mcpServers: {},
+          workspace: null,
+          allowedDomains: [],
+          systemPrompt: null,
+          effort: null,
+          fallbackModel: null,
           // Friday 2026-01-09 17:00 UTC is the first slot after Monday 08:00.
           nextRunAt: '2026-01-09T17:00:00.000Z',
           lastRunAt: null,

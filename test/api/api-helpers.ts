@@ -34,7 +34,7 @@ export interface CallResult<T> {
   text: string;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One request through Fastify's inject; the body is parsed as JSON when it is JSON. */
 export async function call<T = unknown>(t: TestApp, method: Method, url: string, options: CallOptions = {}): Promise<CallResult<T>> {
@@ -144,23 +144,30 @@ export function expectError(response: CallResult<unknown>, status: number, code:
 }
 
 const AGENT_KEYS = [
+  'allowedDomains',
   'allowedTools',
   'createdAt',
   'creator',
   'description',
+  'disallowedTools',
+  'effort',
   'enabled',
+  'fallbackModel',
   'id',
   'lastRunAt',
   'lastStatus',
   'maxBudgetUsd',
   'maxTurns',
+  'mcpServers',
   'model',
   'name',
   'nextRunAt',
   'prompt',
   'schedule',
+  'systemPrompt',
   'timezone',
   'updatedAt',
+  'workspace',
 ];
 
 const nullOr = (value: unknown, type: string) => value === null || typeof value === type;
@@ -181,6 +188,12 @@ export function expectAgentShape(agent: AgentJson): void {
   expect(nullOr(agent.model, 'string')).toBe(true);
   expect(Array.isArray(agent.allowedTools)).toBe(true);
   for (const tool of agent.allowedTools) expect(typeof tool).toBe('string');
+  for (const list of [agent.disallowedTools, agent.allowedDomains]) expect(list.every((item) => typeof item === 'string')).toBe(true);
+  expect(typeof agent.mcpServers).toBe('object');
+  expect(agent.workspace === null || typeof agent.workspace === 'object').toBe(true);
+  expect(nullOr(agent.systemPrompt, 'string')).toBe(true);
+  expect(nullOr(agent.effort, 'string')).toBe(true);
+  expect(nullOr(agent.fallbackModel, 'string')).toBe(true);
   expect(nullOrIso(agent.nextRunAt)).toBe(true);
   expect(nullOrIso(agent.lastRunAt)).toBe(true);
   expect(nullOr(agent.lastStatus, 'string')).toBe(true);

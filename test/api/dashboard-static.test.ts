@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServer } from '../../src/api/server.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/api/static-routes.js';
 import { systemClock } from '../../src/clock.js';
+import { generateSecretKey, SecretCipher } from '../../src/domain/secret-cipher.js';
 import { Access } from '../../src/services/access.js';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite-store.js';
 import type { Store } from '../../src/store/store.js';
@@ -33,7 +34,8 @@ beforeAll(async () => {
   await store.migrate();
   const access = new Access({ store, clock: systemClock });
   ({ token } = await access.issueToken(await access.createUser({ name: 'reader', role: 'viewer' }), 'test'));
-  server = await buildServer({ store, clock: systemClock, scheduler: { wake() {} }, executor: null, health: async () => {} }, { webDir });
+  const cipher = new SecretCipher(generateSecretKey());
+  server = await buildServer({ store, clock: systemClock, scheduler: { wake() {} }, executor: null, cipher, health: async () => {} }, { webDir });
   await server.ready();
 });
 

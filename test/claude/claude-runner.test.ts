@@ -27,16 +27,15 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-function makeRunner(extra: ClaudeRunnerOptions = {}): ClaudeRunner {
+function makeRunner(extra: Partial<ClaudeRunnerOptions> = {}): ClaudeRunner {
   return new ClaudeRunner({
+    // Each agent's home and config dir (off ~/.claude) under the test's root.
+    agentsDir: join(root, 'agents'),
     ...extra,
     env: {
       ANTHROPIC_BASE_URL: fake.url,
       ANTHROPIC_API_KEY: 'sk-ant-fake',
-      // Keep the CLI off ~/.claude and off the network (telemetry, MCP registry, ...).
-      CLAUDE_CONFIG_DIR: join(root, 'claude-config'),
-      // ... and off /tmp/claude-<uid> (per-cwd task dirs and probes).
-      CLAUDE_CODE_TMPDIR: join(root, 'claude-tmp'),
+      // Keep the CLI off the network (telemetry, MCP registry, ...).
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',

@@ -72,6 +72,7 @@ for (const dialect of dialectsUnderTest()) {
         heartbeatMs: HEARTBEAT_MS,
         pollMs: POLL_MS,
         workspacesDir,
+        secrets: { forAgent: async () => ({}) },
         ...options,
       });
       executors.push(executor);

@@ -47,6 +47,14 @@ export interface FakeScript {
   errorMessage: string;
   /** Only fail from this main turn on (0-based, counted as assistant messages already present). */
   errorOnTurn: number;
+  /** One tool call per tool turn, any tool with any input (`steps=`); null: `tool` and `command`. */
+  steps: FakeToolStep[] | null;
+}
+
+/** A tool call the fake model makes, as given by the `steps` directive. */
+export interface FakeToolStep {
+  tool: string;
+  input: Record<string, unknown>;
 }
 
 export const DEFAULT_SCRIPT: Readonly<FakeScript> = Object.freeze({
@@ -62,6 +70,7 @@ export const DEFAULT_SCRIPT: Readonly<FakeScript> = Object.freeze({
   errorStatus: null,
   errorMessage: '',
   errorOnTurn: 0,
+  steps: null,
 });
 
 export type RequestKind = 'main' | 'side' | 'count_tokens';
@@ -112,6 +121,24 @@ export interface FakeAnthropicOptions {
 
 const DIRECTIVE_RE = /\[\[fake:([^\]]*)\]\]/;
 const PAIR_RE = /([a-z_]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s\]]+)/g;
+
+/** `steps=<base64 of a JSON array of {tool, input}>`: base64, so any input fits in a directive. */
+function parseSteps(raw: string): FakeToolStep[] {
+  const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
+  const steps = Array.isArray(parsed) ? parsed : [];
+  return steps.map((step: unknown) => {
+    if (typeof step !== 'object' || step === null || !('tool' in step) || typeof step.tool !== 'string' || !('input' in step)) {
+      throw new Error('fake directive: steps must be a base64 JSON array of {tool, input}');
+    }
+    const input = typeof step.input === 'object' && step.input !== null ? Object.fromEntries(Object.entries(step.input)) : {};
+    return { tool: step.tool, input };
+  });
+}
+
+/** The `steps=` value that makes the fake model call these tools, one per turn, in order. */
+export function stepsDirective(steps: readonly FakeToolStep[]): string {
+  return `steps=${Buffer.from(JSON.stringify(steps)).toString('base64')}`;
+}
 
 /** Parses the inside of a `[[fake: ...]]` directive (or a whole text containing one). */
 export function parseDirective(text: string, base: Readonly<FakeScript> = DEFAULT_SCRIPT): FakeScript {
@@ -167,6 +194,10 @@ export function parseDirective(text: string, base: Readonly<FakeScript> = DEFAUL
         break;
       case 'error_on_turn':
         script.errorOnTurn = int();
+        break;
+      case 'steps':
+        script.steps = parseSteps(raw);
+        script.toolTurns = script.steps.length;
         break;
       default:
         throw new Error(`fake directive: unknown key ${key}`);
@@ -259,6 +290,19 @@ export function firstUserText(body: unknown): string {
 /** Number of assistant messages already in the conversation = 0-based index of the turn to answer. */
 export function countAssistantTurns(body: unknown): number {
   return readRequest(body).messages.filter((m) => m.role === 'assistant').length;
+}
+
+/** Text of the newest tool result in the conversation ('' when none): what `{last_tool_result}` in `text` becomes. */
+export function lastToolResultText(body: unknown): string {
+  for (const message of [...readRequest(body).messages].reverse()) {
+    if (typeof message.content === 'string') continue;
+    for (const block of [...message.content].reverse()) {
+      if (!isObject(block) || block.type !== 'tool_result') continue;
+      const { content } = block;
+      return typeof content === 'string' ? content : Array.isArray(content) ? textOf(content) : '';
+    }
+  }
+  return '';
 }
 
 /**
@@ -481,8 +525,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
     const isToolTurn = turn < script.toolTurns;
     const blocks: Block[] = isToolTurn
-      ? [{ type: 'tool_use', id: newId('toolu'), name: script.tool, input: toolInput(script) }]
-      : [{ type: 'text', text: script.text }];
+      ? [{ type: 'tool_use', id: newId('toolu'), name: script.steps?.[turn]?.tool ?? script.tool, input: script.steps?.[turn]?.input ?? toolInput(script) }]
+      : [{ type: 'text', text: script.text.replaceAll('{last_tool_result}', lastToolResultText(body)) }];
     const stopReason = isToolTurn ? 'tool_use' : 'end_turn';
     if (stream) streamMessage(res, model, blocks, stopReason, usage);
     else jsonMessage(res, model, blocks, stopReason, usage);

@@ -39,6 +39,13 @@ describe('planNewAgent', () => {
       maxBudgetUsd: null,
       model: null,
       allowedTools: [],
+      disallowedTools: [],
+      mcpServers: {},
+      workspace: null,
+      allowedDomains: [],
+      systemPrompt: null,
+      effort: null,
+      fallbackModel: null,
     });
     expect(nextFireAt).toBe(t('2026-01-05T09:00:00Z'));
   });

@@ -84,4 +84,64 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  describe('who may grant what (issue 8)', () => {
+    it('by default members may grant any rule and no host folder is allowed', () => {
+      const config = loadConfig({});
+      expect(config.memberTools).toBeNull();
+      expect(config.allowedHostPaths).toEqual([]);
+    });
+
+    it('reads CRON_AGENTS_MEMBER_TOOLS as comma-separated rules', () => {
+      expect(loadConfig({ CRON_AGENTS_MEMBER_TOOLS: ' Read, Grep ,Glob,WebFetch,mcp__*,, ' }).memberTools).toEqual([
+        'Read',
+        'Grep',
+        'Glob',
+        'WebFetch',
+        'mcp__*',
+      ]);
+      expect(loadConfig({ CRON_AGENTS_MEMBER_TOOLS: ' , ' }).memberTools).toBeNull();
+    });
+
+    it('reads CRON_AGENTS_ALLOWED_HOST_PATHS as absolute paths, normalized', () => {
+      expect(loadConfig({ CRON_AGENTS_ALLOWED_HOST_PATHS: '/srv/repos/, /data/../shared' }).allowedHostPaths).toEqual(['/srv/repos', '/shared']);
+    });
+
+    it.each([
+      [{ CRON_AGENTS_ALLOWED_HOST_PATHS: '/srv,relative/dir' }, 'CRON_AGENTS_ALLOWED_HOST_PATHS must list absolute paths, got "relative/dir"'],
+      [{ CRON_AGENTS_MEMBER_TOOLS: `Read,${'x'.repeat(501)}` }, 'CRON_AGENTS_MEMBER_TOOLS: a rule is at most 500 characters'],
+    ])('refuses %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
+
+  describe('the run boundary (issue 8)', () => {
+    it('by default requires the sandbox, passes no extra variable and refuses private addresses', () => {
+      expect(loadConfig({})).toMatchObject({ sandbox: 'required', runEnv: [], runAllowPrivate: false });
+    });
+
+    it('reads CRON_AGENTS_SANDBOX, CRON_AGENTS_RUN_ENV and CRON_AGENTS_RUN_ALLOW_PRIVATE', () => {
+      const config = loadConfig({
+        CRON_AGENTS_SANDBOX: 'OFF',
+        CRON_AGENTS_RUN_ENV: ' HTTPS_PROXY, NO_PROXY,,HTTPS_PROXY ',
+        CRON_AGENTS_RUN_ALLOW_PRIVATE: 'true',
+      });
+      expect(config).toMatchObject({ sandbox: 'off', runEnv: ['HTTPS_PROXY', 'NO_PROXY'], runAllowPrivate: true });
+      expect(loadConfig({ CRON_AGENTS_SANDBOX: 'required' }).sandbox).toBe('required');
+    });
+
+    it.each([
+      [{ CRON_AGENTS_SANDBOX: 'maybe' }, 'CRON_AGENTS_SANDBOX must be required or off, got "maybe"'],
+      [{ CRON_AGENTS_RUN_ENV: 'HTTPS_PROXY,not a name' }, 'CRON_AGENTS_RUN_ENV must be comma-separated variable names, got "not a name"'],
+      [{ CRON_AGENTS_RUN_ENV: 'CRON_AGENTS_ADMIN_TOKEN' }, 'CRON_AGENTS_RUN_ENV may not name CRON_AGENTS_ADMIN_TOKEN'],
+      [{ CRON_AGENTS_RUN_ENV: 'DATABASE_URL' }, 'CRON_AGENTS_RUN_ENV may not name DATABASE_URL'],
+      [{ CRON_AGENTS_RUN_ENV: 'PGPASSWORD' }, 'CRON_AGENTS_RUN_ENV may not name PGPASSWORD'],
+      [{ CRON_AGENTS_RUN_ENV: 'HOME' }, 'CRON_AGENTS_RUN_ENV may not name HOME: the service sets it for each agent'],
+      [{ CRON_AGENTS_RUN_ALLOW_PRIVATE: 'sometimes' }, 'CRON_AGENTS_RUN_ALLOW_PRIVATE must be true or false'],
+    ])('refuses %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
 });

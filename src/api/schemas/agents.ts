@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { LIMITS } from '../../defaults.js';
 import { PERIODS, RUN_STATUSES, RUN_TRIGGERS } from '../../domain/types.js';
 import { Instant, NonBlank, NullableInstant, OrNull, StringEnum } from './common.js';
+import { RunOptionsBody, RunOptionsJson } from './run-options.js';
 
 /** Agents, runs and stats: request and response schemas (spec: agents-api.txt). */
 
@@ -36,6 +37,7 @@ export const CreateAgentBody = Type.Object(
     timezone: Type.Optional(TimezoneField),
     model: Type.Optional(Type.Union([ModelField, Type.Null()])),
     allowedTools: Type.Optional(AllowedToolsField),
+    ...RunOptionsBody,
   },
   { additionalProperties: false },
 );
@@ -53,6 +55,7 @@ export const UpdateAgentBody = Type.Object(
     timezone: Type.Optional(TimezoneField),
     model: Type.Optional(Type.Union([ModelField, Type.Null()])),
     allowedTools: Type.Optional(AllowedToolsField),
+    ...RunOptionsBody,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -87,6 +90,7 @@ export const AgentJson = Type.Object(
     maxBudgetUsd: OrNull(Type.Number()),
     model: OrNull(Type.String()),
     allowedTools: Type.Array(Type.String()),
+    ...RunOptionsJson,
     nextRunAt: OrNull(Instant, { description: 'Next scheduled fire time; null when disabled' }),
     lastRunAt: NullableInstant,
     lastStatus: OrNull(StringEnum(RUN_STATUSES)),

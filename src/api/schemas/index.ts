@@ -6,6 +6,7 @@
 export * from './common.js';
 export * from './agents.js';
 export * from './access.js';
+export * from './secrets.js';
 export * from './session.js';
 export * from './schedules.js';
 export * from './passwords.js';

@@ -1,6 +1,8 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { newId } from '../../domain/ids.js';
-import { RUN_STATUSES, type Agent, type AgentFields, type RunStatus } from '../../domain/types.js';
+import { toMcpServerSpec } from '../../domain/mcp-servers.js';
+import { toWorkspaceSpec } from '../../domain/workspace-spec.js';
+import { RUN_STATUSES, type Agent, type AgentFields, type McpServerSpec, type RunStatus } from '../../domain/types.js';
 import { num, numOrNull, type DialectTraits } from '../dialect.js';
 import type { AgentsTable, Database } from '../schema.js';
 import type { AgentsStore, AgentUpdate } from '../store.js';
@@ -141,7 +143,14 @@ function toAgent(row: AgentRow): Agent {
     maxTurns: num(row.max_turns),
     maxBudgetUsd: numOrNull(row.max_budget_usd),
     model: row.model,
-    allowedTools: parseAllowedTools(row.allowed_tools),
+    allowedTools: parseStringArray(row.allowed_tools),
+    disallowedTools: parseStringArray(row.disallowed_tools),
+    mcpServers: parseMcpServers(row.mcp_servers),
+    workspace: row.workspace === null ? null : toWorkspaceSpec(JSON.parse(row.workspace)),
+    allowedDomains: parseStringArray(row.allowed_domains),
+    systemPrompt: row.system_prompt,
+    effort: row.effort,
+    fallbackModel: row.fallback_model,
     nextFireAt: numOrNull(row.next_fire_at),
     lastRunAt,
     lastStatus,
@@ -151,10 +160,22 @@ function toAgent(row: AgentRow): Agent {
   };
 }
 
-/** The stored JSON array of permission rules (only the store writes it, from a string array). */
-function parseAllowedTools(json: string): string[] {
+/** A stored JSON array of strings: permission rules, domains (only the store writes them, from string arrays). */
+function parseStringArray(json: string): string[] {
   const value: unknown = JSON.parse(json);
-  return Array.isArray(value) ? value.filter((tool): tool is string => typeof tool === 'string') : [];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+/** The stored JSON object of MCP servers by name (written from checked specs; anything else is dropped). */
+function parseMcpServers(json: string): Record<string, McpServerSpec> {
+  const value: unknown = JSON.parse(json);
+  const servers: Record<string, McpServerSpec> = {};
+  if (typeof value !== 'object' || value === null) return servers;
+  for (const [name, entry] of Object.entries(value)) {
+    const spec = toMcpServerSpec(entry);
+    if (spec) servers[name] = spec;
+  }
+  return servers;
 }
 
 function agentColumns(fields: AgentFields) {
@@ -169,5 +190,12 @@ function agentColumns(fields: AgentFields) {
     max_budget_usd: fields.maxBudgetUsd,
     model: fields.model,
     allowed_tools: JSON.stringify(fields.allowedTools),
+    disallowed_tools: JSON.stringify(fields.disallowedTools),
+    mcp_servers: JSON.stringify(fields.mcpServers),
+    workspace: fields.workspace === null ? null : JSON.stringify(fields.workspace),
+    allowed_domains: JSON.stringify(fields.allowedDomains),
+    system_prompt: fields.systemPrompt,
+    effort: fields.effort,
+    fallback_model: fields.fallbackModel,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * sql/: the SQL both dialects share, one file per aggregate (users-tokens, sessions, agents,
- * ticks, runs, stats), the totals ledger's rules (run-totals), the run predicates and the
+ * secrets, ticks, runs, stats), the totals ledger's rules (run-totals), the run predicates and the
  * values-list builder the claims use. This file composes the aggregates into one Store.
  */
 import { inspect } from 'node:util';
@@ -12,6 +12,7 @@ import type { Store } from '../store.js';
 import { SqlAgents } from './agents.js';
 import { SqlRunTotals } from './run-totals.js';
 import { SqlRuns } from './runs.js';
+import { SqlSecrets } from './secrets.js';
 import { SqlSessions } from './sessions.js';
 import { SqlStats } from './stats.js';
 import { SqlTicks } from './ticks.js';
@@ -33,6 +34,7 @@ export class SqlStore implements Store {
   private readonly usersTokens: SqlUsersTokens;
   private readonly sessions: SqlSessions;
   private readonly agents: SqlAgents;
+  private readonly secrets: SqlSecrets;
   private readonly ticks: SqlTicks;
   private readonly runs: SqlRuns;
   private readonly stats: SqlStats;
@@ -46,6 +48,7 @@ export class SqlStore implements Store {
     this.usersTokens = new SqlUsersTokens(db, traits);
     this.sessions = new SqlSessions(db);
     this.agents = new SqlAgents(db, traits, totals);
+    this.secrets = new SqlSecrets(db, traits);
     this.ticks = new SqlTicks(db, traits);
     this.runs = new SqlRuns(db, traits, this.agents, totals);
     this.stats = new SqlStats(db, totals);
@@ -162,6 +165,19 @@ export class SqlStore implements Store {
   }
   deleteAgent(...a: Parameters<Store['deleteAgent']>) {
     return this.agents.deleteAgent(...a);
+  }
+
+  listSecrets(...a: Parameters<Store['listSecrets']>) {
+    return this.secrets.listSecrets(...a);
+  }
+  readSecrets(...a: Parameters<Store['readSecrets']>) {
+    return this.secrets.readSecrets(...a);
+  }
+  putSecret(...a: Parameters<Store['putSecret']>) {
+    return this.secrets.putSecret(...a);
+  }
+  deleteSecret(...a: Parameters<Store['deleteSecret']>) {
+    return this.secrets.deleteSecret(...a);
   }
 
   earliestFireAt() {
