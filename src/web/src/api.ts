@@ -9,6 +9,7 @@ import type { Static } from 'typebox';
 import type { AgentJson, AgentStatsJson, CancelledJson, DeletedAgentJson, GlobalStatsJson, RunJson, RunStartedJson } from '../../api/schemas/agents';
 import type { ErrorBody } from '../../api/schemas/common';
 import type { SchedulePreviewJson } from '../../api/schemas/schedules';
+import type { DeletedSecretJson, SecretJson } from '../../api/schemas/secrets';
 import type { AgentFields, Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
 
 // The server's own declarations, type-only: nothing of the server reaches the bundle. (Not the
@@ -23,6 +24,8 @@ export type GlobalStats = GlobalStatsJson;
 export type DailyRuns = AgentStats['dailyRuns'][number];
 export type SchedulePreview = SchedulePreviewJson;
 export type FieldProblem = Static<typeof ErrorBody>['error']['details'][number];
+/** A secret as listed: its name and when it was last set, never its value. */
+export type Secret = SecretJson;
 
 /** The fields a person edits. */
 export type AgentInput = AgentFields;
@@ -159,3 +162,11 @@ export const agentStats = (id: string, period: Period) =>
 export const globalStats = (period: Period) => data(request<{ data: GlobalStats }>('GET', `/api/agents/stats?period=${period}`));
 export const previewSchedule = (schedule: string, timezone: string) =>
   data(request<{ data: SchedulePreview }>('POST', '/api/schedules/preview', { schedule, timezone }));
+
+const secretsPath = (agentId: string) => `/api/agents/${encodeURIComponent(agentId)}/secrets`;
+export const listSecrets = (agentId: string) => data(request<{ data: Secret[] }>('GET', secretsPath(agentId)));
+/** Sets or replaces a secret; the answer names it, never echoing the value. */
+export const setSecret = (agentId: string, name: string, value: string) =>
+  data(request<{ data: Secret }>('PUT', `${secretsPath(agentId)}/${encodeURIComponent(name)}`, { value }));
+export const deleteSecret = (agentId: string, name: string) =>
+  data(request<{ data: Static<typeof DeletedSecretJson> }>('DELETE', `${secretsPath(agentId)}/${encodeURIComponent(name)}`));

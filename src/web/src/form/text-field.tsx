@@ -1,12 +1,13 @@
 import type { ComponentChildren } from 'preact';
-import { FIELD_INPUT, useForm, type FieldErrors, type FieldName, type TextFieldName } from './form-state';
+import { FIELD_INPUT, type ErrorKey, type FieldErrors, type TextFieldName } from './form-fields';
+import { useForm } from './form-state';
 
 /** A label, the control, its hint and its error, ids tied together (`<id>-hint`, `<id>-error`). */
 export function Field(props: {
   id: string;
   label: string;
   error?: string | undefined;
-  hint?: string | undefined;
+  hint?: ComponentChildren;
   required?: boolean | undefined;
   children: ComponentChildren;
 }) {
@@ -37,7 +38,7 @@ export function Field(props: {
 }
 
 /** What a field's control says about its error and hint, for assistive technology. */
-export function fieldWiring(name: FieldName, errors: FieldErrors, hasHint: boolean) {
+export function fieldWiring(name: ErrorKey, errors: FieldErrors, hasHint: boolean) {
   const id = FIELD_INPUT[name];
   const error = errors[name];
   const describedBy = [error ? `${id}-error` : null, hasHint ? `${id}-hint` : null].filter(Boolean).join(' ');
@@ -47,7 +48,7 @@ export function fieldWiring(name: FieldName, errors: FieldErrors, hasHint: boole
 interface TextFieldProps {
   name: TextFieldName;
   label: string;
-  hint?: string;
+  hint?: ComponentChildren;
   required?: boolean;
   /** A <textarea> of this many rows instead of an <input>. */
   rows?: number;

@@ -5,8 +5,12 @@ import { ApiError, createAgent, getAgent, updateAgent, type Agent, type AgentInp
 import { Loading, Notice } from '../components/bits';
 import { toast } from '../components/feedback';
 import { ChevronIcon } from '../components/icons';
-import { FIELDS, FIELD_INPUT, FIELD_LABELS, FormContext, changes, problemsOf, toInput, useForm, useFormState, type FieldErrors } from '../form/form-state';
+import { AdvancedSection } from '../form/advanced-fields';
+import { changes, toInput } from '../form/agent-input';
+import { ERROR_KEYS, FIELD_INPUT, FIELD_LABELS, MODEL_SUGGESTIONS, type FieldErrors } from '../form/form-fields';
+import { FormContext, useForm, useFormState } from '../form/form-state';
 import { ScheduleFields } from '../form/schedule-fields';
+import { problemsOf } from '../form/server-problems';
 import { TextField } from '../form/text-field';
 import { useTitle } from '../hooks';
 import { Link, navigate } from '../router';
@@ -95,6 +99,7 @@ function AgentForm({ agent, heading }: { agent: Agent | null; heading: string })
         <AboutSection />
         <ScheduleFields />
         <LimitsSection />
+        <AdvancedSection />
         <div class="form-actions">
           <button type="submit" class="button button-primary" disabled={controls.saving}>
             {controls.saving ? 'Saving…' : agent ? 'Save changes' : 'Create agent'}
@@ -129,7 +134,7 @@ function Breadcrumb({ agent }: { agent: Agent | null }) {
 /** What kept the agent from being saved, each problem a link to its field; focused after a save fails. */
 function ErrorSummary({ summaryRef }: { summaryRef: Ref<HTMLDivElement> }) {
   const { errors, formError } = useForm();
-  const problemList = FIELDS.filter((f) => errors[f]);
+  const problemList = ERROR_KEYS.filter((f) => errors[f]);
   if (problemList.length === 0 && !formError) return null;
   return (
     <div class="notice notice-error" role="alert" tabIndex={-1} ref={summaryRef} data-testid="form-errors">
@@ -161,8 +166,6 @@ function AboutSection() {
   );
 }
 
-const MODELS = ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5'];
-
 function LimitsSection() {
   const { form, set } = useForm();
   return (
@@ -183,7 +186,7 @@ function LimitsSection() {
           hint="Empty: the SDK's default."
           placeholder="SDK default"
           spellcheck={false}
-          suggestions={{ id: 'models', values: MODELS }}
+          suggestions={{ id: 'models', values: MODEL_SUGGESTIONS }}
         />
       </div>
       <TextField

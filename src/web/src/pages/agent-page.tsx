@@ -6,7 +6,9 @@ import { EnabledSwitch, Loading, Notice, PeriodPicker, RunningTag, StatCard, Sta
 import { DailyChart } from '../components/chart';
 import { ConfirmDialog, toast } from '../components/feedback';
 import { ChevronIcon, EditIcon, PlayIcon, StopIcon, TrashIcon } from '../components/icons';
+import { AgentSecrets } from '../components/agent-secrets';
 import { RunHistory } from '../components/run-history';
+import { RunOptionsDetails } from '../components/run-options-details';
 import { count, duration, inTimezone, usd } from '../format';
 import { useLive, useNow, useStoredState, useTitle } from '../hooks';
 import { Link, navigate, useLocation } from '../router';
@@ -48,6 +50,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
     <>
       <AgentHeader agent={agent} runs={runs} canWrite={canWrite} actions={actions} onDelete={() => setConfirmDelete(true)} />
       <AgentSettings agent={agent} now={now} canWrite={canWrite} actions={actions} />
+      <AgentSecrets agentId={agent.id} canWrite={canWrite} />
       <AgentActivity stats={stats} period={period} onPeriod={setPeriod} />
 
       <div class="section-header">
@@ -152,6 +155,7 @@ function AgentSettings({ agent, now, canWrite, actions }: { agent: Agent; now: n
           </dd>
         </div>
         <AgentLimits agent={agent} />
+        <RunOptionsDetails agent={agent} />
         <div>
           <dt>Created</dt>
           <dd>
@@ -164,6 +168,12 @@ function AgentSettings({ agent, now, canWrite, actions }: { agent: Agent; now: n
         <summary>Prompt</summary>
         <pre data-testid="agent-prompt">{agent.prompt}</pre>
       </details>
+      {agent.systemPrompt ? (
+        <details class="prompt">
+          <summary>System prompt (appended)</summary>
+          <pre data-testid="agent-system-prompt">{agent.systemPrompt}</pre>
+        </details>
+      ) : null}
     </section>
   );
 }
