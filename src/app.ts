@@ -7,12 +7,15 @@ import { loadSecretKey } from './services/secret-key.js';
 import { Secrets } from './services/secrets.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { DEFAULTS } from './defaults.js';
 import { ClaudeRunner } from './claude/claude-runner.js';
 import { hasModelCredentials } from './claude/environment.js';
 import { missingSandboxPackages, sandboxUnavailableMessage } from './claude/sandbox.js';
 import { SecretCipher } from './domain/secret-cipher.js';
 import type { AgentRunner } from './engine/agent-runner.js';
 import { LeaseReaper } from './engine/lease-reaper.js';
+import { OutboxSender, type OutboxSenderOptions } from './engine/outbox-sender.js';
+import { Retention } from './engine/retention.js';
 import { RunExecutor } from './engine/run-executor.js';
 import { Scheduler } from './engine/scheduler.js';
 import { openStore } from './store/open-store.js';
@@ -47,12 +50,16 @@ export class App {
     private readonly clock: Clock,
     private readonly print: (text: string) => void,
     private readonly runner: AgentRunner | null,
+    /** Sends webhook deliveries from the outbox. */
+    readonly outbox: OutboxSender,
   ) {
     this.server = server;
     this.reaper = new LeaseReaper({ store, clock, logger, intervalMs: config.heartbeatMs, runner });
+    this.retention = new Retention({ store, clock, logger, retentionMs: config.retentionMs, instanceId: config.instanceId });
   }
 
   private readonly reaper: LeaseReaper;
+  private readonly retention: Retention;
 
   static async create(config: Readonly<Config>, parts: AppParts = {}): Promise<App> {
     const logger = parts.logger ?? pino({ level: config.logLevel });
@@ -61,7 +68,13 @@ export class App {
     const sharedDatabase = parts.store ? parts.store.dialect === 'postgres' : config.databaseUrl !== null;
     const cipher = new SecretCipher(loadSecretKey({ key: config.secretKey, dataDir: config.dataDir, sharedDatabase }, logger));
     const store = parts.store ?? (await openStore(config));
-    const agentPolicy = { memberTools: config.memberTools, allowedHostPaths: config.allowedHostPaths, dataDir: config.dataDir };
+    const agentPolicy = {
+      memberTools: config.memberTools,
+      allowedHostPaths: config.allowedHostPaths,
+      dataDir: config.dataDir,
+      maxAgentsPerUser: config.maxAgentsPerUser,
+      minIntervalMs: config.minIntervalMs,
+    };
     let executor: RunExecutor | null = null;
     const runner = config.runnerEnabled ? (parts.runner ?? claudeRunner(config, logger)) : null;
     if (runner) {
@@ -90,11 +103,21 @@ export class App {
       onRunQueued: () => runExecutor?.wake(),
     });
     const server = await buildServer(
-      { store, clock, scheduler, executor, cipher, agentPolicy, health: () => store.ping() },
+      {
+        store,
+        clock,
+        scheduler,
+        executor,
+        cipher,
+        agentPolicy,
+        runEvents: executor?.runEvents ?? null,
+        webhookPolicy: { allowPrivate: config.webhookAllowPrivate },
+        health: () => store.ping(),
+      },
       { logger, trustProxy: config.trustProxy, sandbox: config.sandbox },
     );
     const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
-    return new App(config, store, scheduler, executor, logger, server, clock, print, runner);
+    return new App(config, store, scheduler, executor, logger, server, clock, print, runner, outboxSender(config, { store, clock, logger, cipher }));
   }
 
   /** The address the server listens on, once started. */
@@ -132,6 +155,8 @@ export class App {
     this.scheduler.start();
     this.executor?.start();
     this.reaper.start();
+    this.retention.start();
+    this.outbox.start();
     logger.info(
       { url: this.url, instanceId: config.instanceId, database: store.dialect, runner: config.runnerEnabled, maxConcurrentRuns: config.maxConcurrentRuns },
       'cron-agents is serving',
@@ -162,7 +187,10 @@ export class App {
     await this.started?.catch(() => {});
     await this.scheduler.stop();
     await this.reaper.stop();
+    await this.retention.stop();
     await this.executor?.stop(this.config.shutdownGraceMs);
+    // After the runs: the events of runs ended by the shutdown are written, and go out on the next start (or another instance).
+    await this.outbox.stop();
     await this.server.close();
     await this.store.close();
   }
@@ -177,5 +205,21 @@ function claudeRunner(config: Readonly<Config>, logger: PinoLogger): ClaudeRunne
     runEnv: config.runEnv,
     allowPrivateAddresses: config.runAllowPrivate,
     protectedPaths: [config.dataDir],
+  });
+}
+
+/** The webhook sender, as the config sets it up. */
+function outboxSender(config: Readonly<Config>, parts: Pick<OutboxSenderOptions, 'store' | 'clock' | 'logger' | 'cipher'>): OutboxSender {
+  return new OutboxSender({
+    ...parts,
+    instanceId: config.instanceId,
+    publicUrl: config.publicUrl,
+    retryBaseMs: config.webhookRetryBaseMs,
+    allowPrivate: config.webhookAllowPrivate,
+    pollMs: DEFAULTS.outboxPollMs,
+    concurrency: DEFAULTS.webhookConcurrency,
+    timeoutMs: DEFAULTS.webhookTimeoutMs,
+    maxResponseBytes: DEFAULTS.webhookResponseBytes,
+    claimMs: DEFAULTS.webhookClaimMs,
   });
 }

@@ -3,6 +3,8 @@ import { App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { iso } from './api/present.js';
 import { systemClock } from './clock.js';
+import { Retention } from './engine/retention.js';
+import { silentLogger } from './logger.js';
 import { AppError, NotFoundError, ValidationError } from './domain/errors.js';
 import { ROLES, type Role } from './domain/types.js';
 import { choosePassword } from './password-prompt.js';
@@ -24,6 +26,8 @@ Commands:
   token create USER [--name LABEL]        Print a new API token for USER (shown once)
   token revoke ID
   token list
+  prune                                   Delete runs (and their events) that ended longer ago
+                                          than CRON_AGENTS_RETENTION, now (the service does it hourly)
 
 Configuration comes from the environment; see the README.`;
 
@@ -151,6 +155,24 @@ async function tokenCommand(sub: string | undefined, rest: string[]): Promise<vo
   throw new UsageError('token takes: create, revoke, list');
 }
 
+/** One prune now, as the service's hourly one does, but without waiting for its lease. */
+async function prune(): Promise<void> {
+  const config = loadConfig();
+  if (config.retentionMs === 0) {
+    console.log('CRON_AGENTS_RETENTION is 0: every run is kept, nothing to prune');
+    return;
+  }
+  const store = await openStore(config);
+  try {
+    await store.migrate();
+    const retention = new Retention({ store, clock: systemClock, logger: silentLogger, retentionMs: config.retentionMs, instanceId: config.instanceId });
+    const result = await retention.prune();
+    console.log(`deleted ${result.runs} run(s) that ended before ${iso(result.endedBefore)}, and ${result.events} event(s)`);
+  } finally {
+    await store.close();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   switch (command) {
@@ -165,6 +187,9 @@ async function main(argv: string[]): Promise<void> {
       return userCommand(sub, rest);
     case 'token':
       return tokenCommand(sub, rest);
+    case 'prune':
+      if (sub !== undefined) throw new UsageError('prune takes no arguments');
+      return prune();
     case 'help':
     case '--help':
     case '-h':

@@ -6,6 +6,7 @@ import { isServiceVariable, PER_RUN_VARIABLES } from './claude/environment.js';
 import type { SandboxMode } from './claude/sandbox.js';
 import { DEFAULTS, LIMITS } from './defaults.js';
 import { parseSecretKey } from './domain/secret-cipher.js';
+import { PERIOD_MS } from './domain/types.js';
 
 /** The service's configuration, read and validated once at start-up, then frozen. */
 export interface Config {
@@ -49,6 +50,18 @@ export interface Config {
   runEnv: string[];
   /** CRON_AGENTS_RUN_ALLOW_PRIVATE: runs may reach loopback, private and metadata addresses. */
   runAllowPrivate: boolean;
+  /** CRON_AGENTS_RETENTION: runs that ended longer ago are deleted with their events; 0 keeps every run. */
+  retentionMs: number;
+  /** CRON_AGENTS_MAX_AGENTS_PER_USER: agents a member may have created; admins are exempt. */
+  maxAgentsPerUser: number;
+  /** CRON_AGENTS_MIN_INTERVAL: the shortest time between two fires of a schedule a member may set; 0: any. */
+  minIntervalMs: number;
+  /** CRON_AGENTS_PUBLIC_URL: the dashboard's address as people reach it (no trailing slash), for the links notifications carry. */
+  publicUrl: string;
+  /** CRON_AGENTS_WEBHOOK_RETRY_BASE_MS: the first wait after a failed webhook delivery. */
+  webhookRetryBaseMs: number;
+  /** CRON_AGENTS_WEBHOOK_ALLOW_PRIVATE: webhooks may be sent to loopback, private and metadata addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 /** Thrown for invalid configuration; the CLI prints its message as one line and exits. */
@@ -175,6 +188,42 @@ function runEnvNames(env: Env, name: string): string[] {
   return [...new Set(names)];
 }
 
+/** The shortest retention: a day more than the longest stats period, since the per-agent stats read the runs themselves. */
+const MIN_RETENTION_DAYS = Math.max(...Object.values(PERIOD_MS)) / 86_400_000 + 1;
+
+/** CRON_AGENTS_RETENTION: a number of days (`90d`), or `0` to keep every run. */
+function retention(env: Env, name: string): number {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return DEFAULTS.retentionMs;
+  const match = /^(\d+)\s*d$|^0$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a number of days such as 90d, or 0 to keep every run, got "${raw}"`);
+  const days = Number(match[1] ?? 0);
+  if (days === 0) return 0;
+  if (days < MIN_RETENTION_DAYS) {
+    throw new ConfigError(
+      `${name} must be at least ${MIN_RETENTION_DAYS}d (the per-agent stats of the last ${MIN_RETENTION_DAYS - 1} days read the runs themselves), or 0 to keep every run, got "${raw}"`,
+    );
+  }
+  if (days > 36_500) throw new ConfigError(`${name} must be at most 36500d, got "${raw}"`);
+  return days * 86_400_000;
+}
+
+/** CRON_AGENTS_PUBLIC_URL: an http(s) URL without query or fragment; default: the address the service listens on. */
+function publicUrl(env: Env, name: string, host: string, port: number): string {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return `http://${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // Reported below.
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '' || url.username !== '') {
+    throw new ConfigError(`${name} must be the dashboard's http:// or https:// address, such as https://agents.example.com, got "${raw}"`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
 /** Reads the configuration from the environment. Throws ConfigError naming the first problem. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
   const host = env.HOST?.trim() || DEFAULTS.host;
@@ -213,6 +262,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     sandbox: sandboxMode(env, 'CRON_AGENTS_SANDBOX'),
     runEnv: runEnvNames(env, 'CRON_AGENTS_RUN_ENV'),
     runAllowPrivate: boolean(env, 'CRON_AGENTS_RUN_ALLOW_PRIVATE', DEFAULTS.runAllowPrivate),
+    retentionMs: retention(env, 'CRON_AGENTS_RETENTION'),
+    maxAgentsPerUser: integer(env, 'CRON_AGENTS_MAX_AGENTS_PER_USER', DEFAULTS.maxAgentsPerUser, 1, 1_000_000),
+    minIntervalMs: duration(env, 'CRON_AGENTS_MIN_INTERVAL', DEFAULTS.minIntervalMs, 7 * 24 * 3600_000),
+    publicUrl: publicUrl(env, 'CRON_AGENTS_PUBLIC_URL', host, integer(env, 'PORT', DEFAULTS.port, 0, 65535)),
+    webhookRetryBaseMs: integer(env, 'CRON_AGENTS_WEBHOOK_RETRY_BASE_MS', DEFAULTS.webhookRetryBaseMs, 1, 3600_000),
+    webhookAllowPrivate: boolean(env, 'CRON_AGENTS_WEBHOOK_ALLOW_PRIVATE', DEFAULTS.webhookAllowPrivate),
     ...overrides,
   };
   if (config.heartbeatMs * 2 > config.leaseMs) {

@@ -21,6 +21,34 @@ export const DEFAULTS = Object.freeze({
   runAllowPrivate: false,
   /** How long preparing a git workspace (clone or fetch, then checkout) may take before the run fails. */
   gitTimeoutMs: 300_000,
+  /** CRON_AGENTS_RETENTION: runs that ended longer ago are deleted, with their events (0: kept for ever). */
+  retentionMs: 90 * 86_400_000,
+  /** How often an instance offers to prune; the lease makes it once per period per deployment. */
+  retentionIntervalMs: 3_600_000,
+  /** A comment line on every open run stream, so proxies do not close it as idle. */
+  streamHeartbeatMs: 15_000,
+  /** How often a stream of a run executing on another instance reads the events table. */
+  streamPollMs: 500,
+  /** CRON_AGENTS_MAX_AGENTS_PER_USER: agents a member may have created (admins are exempt). */
+  maxAgentsPerUser: 200,
+  /** CRON_AGENTS_MIN_INTERVAL: the shortest time between two fires members may schedule; 0: any. */
+  minIntervalMs: 0,
+  /** The scheduler sums up an agent's skipped ticks in one log line at most this often. */
+  skipLogIntervalMs: 60_000,
+  /** CRON_AGENTS_WEBHOOK_RETRY_BASE_MS: the first wait after a failed delivery (then x6, x24, x120, x720). */
+  webhookRetryBaseMs: 5_000,
+  /** CRON_AGENTS_WEBHOOK_ALLOW_PRIVATE: whether webhooks may be sent to loopback, private and metadata addresses. */
+  webhookAllowPrivate: false,
+  /** A delivery succeeds on a 2xx within this time. */
+  webhookTimeoutMs: 10_000,
+  /** The most of a receiver's answer read. */
+  webhookResponseBytes: 65_536,
+  /** Deliveries one instance sends at once. */
+  webhookConcurrency: 8,
+  /** The sender's poll for deliveries written by other instances (its own wake it at once). */
+  outboxPollMs: 1_000,
+  /** A sender's claim on a delivery: far longer than an attempt, so it runs out only when the sender died. */
+  webhookClaimMs: 60_000,
 });
 
 /** Limits on what a request may carry; documented in the README. */
@@ -34,6 +62,15 @@ export const LIMITS = Object.freeze({
   maxTurns: 10_000,
   maxBudgetUsd: 10_000,
   bodyBytes: 1_048_576,
+  /** Routes whose bodies are a few short fields (sign-in, users, tokens, passwords, previews) or none. */
+  smallBodyBytes: 8_192,
+  /** Entries of an error's `details`: a request with many wrong fields gets the first ones. */
+  errorDetails: 20,
+  /** A body with more values than this is validated only up to its first error (no `details` for each). */
+  fullValidationNodes: 1_000,
+  /** A page of GET /api/agents (when paged: `limit` or `cursor` given; without them the list is whole). */
+  agentsPageDefault: 100,
+  agentsPageMax: 1_000,
   runsLimitDefault: 100,
   runsLimitMax: 1_000,
   /** An agent's run options (mcpServers, workspace, allowedDomains, systemPrompt...). */
@@ -52,4 +89,17 @@ export const LIMITS = Object.freeze({
   gitRefLength: 255,
   gitDepth: 1_000_000,
   hostPathLength: 4_096,
+  /** An agent's outputSchema, as JSON. */
+  outputSchemaBytes: 65_536,
+  /** GET /api/runs/:runId/events page size. */
+  runEventsLimitDefault: 500,
+  runEventsLimitMax: 5_000,
+  /** Run streams (SSE) one user may hold open at once, per instance. */
+  streamsPerUser: 10,
+  /** Webhooks in all, and the agents one may name. */
+  webhooks: 100,
+  webhookAgentIds: 1_000,
+  /** GET /api/webhooks/:id/deliveries page size. */
+  deliveriesLimitDefault: 50,
+  deliveriesLimitMax: 500,
 });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { LIMITS } from '../defaults.js';
 import type { Services } from '../services/services.js';
 import { presentIssuedToken, presentToken, presentUser } from './present.js';
 import {
@@ -19,6 +20,8 @@ import {
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const security = [{ bearer: [] }];
 const admin = { role: 'admin' as const };
+/** Every body here is a few short fields. */
+const bodyLimit = LIMITS.smallBodyBytes;
 
 /** Extensions: who am I, and user, password and token management for admins (the CLI does the same). */
 export const accessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (api, { services }) => {
@@ -41,6 +44,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/api/users',
     {
       config: admin,
+      bodyLimit,
       schema: { tags: ['users'], security, summary: 'Create a user (admin)', body: CreateUserBody, response: { 200: Data(UserJson), ...errors } },
     },
     async (request) => ({ data: presentUser(await access.createUser(request.body)) }),
@@ -50,6 +54,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/api/users/:id/password',
     {
       config: admin,
+      bodyLimit,
       schema: {
         tags: ['users'],
         security: [{ bearer: [] }, { session: [] }],
@@ -75,6 +80,7 @@ export const accessRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
     '/api/tokens',
     {
       config: admin,
+      bodyLimit,
       schema: {
         tags: ['tokens'],
         security,

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../services/services.js';
-import { presentAgent, presentAgentStats, presentGlobalStats, presentRun } from './present.js';
+import { presentAgent, presentAgentList, presentAgentStats, presentGlobalStats, presentRun } from './present.js';
 import {
   AgentJson,
+  AgentListJson,
+  AgentsQuery,
   AgentStatsJson,
   CancelledJson,
   CreateAgentBody,
@@ -32,8 +34,8 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = as
 
   api.get(
     '/api/agents',
-    { schema: { tags, security, summary: 'List all agents, ordered by name', response: { 200: Data(Type.Array(AgentJson)), ...errors } } },
-    async () => ({ data: (await agents.list()).map(presentAgent) }),
+    { schema: { tags, security, summary: 'List agents by name, or a page of them', querystring: AgentsQuery, response: { 200: AgentListJson, ...errors } } },
+    async (request) => presentAgentList(await agents.list(request.query)),
   );
 
   api.post(

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { LIMITS } from '../defaults.js';
 import { AppError, type FieldProblem } from '../domain/errors.js';
 import { isTransientDatabaseError } from '../store/transient-errors.js';
 
@@ -53,6 +54,14 @@ function uniqueByField(problems: FieldProblem[]): FieldProblem[] {
 }
 
 /**
+ * At most LIMITS.errorDetails problems, and a message naming them (and how many more there were):
+ * an answer stays small however many problems a request has.
+ */
+function capped(problems: FieldProblem[]): { details: FieldProblem[]; more: number } {
+  return { details: problems.slice(0, LIMITS.errorDetails), more: Math.max(0, problems.length - LIMITS.errorDetails) };
+}
+
+/**
  * A JSON parse error's message without the excerpt of the body that V8 quotes (`Unexpected token
  * 's', ..."{"value": s3cr"... is not valid JSON`): the body may be a secret's value, and no
  * response carries one.
@@ -65,12 +74,15 @@ function withoutBodyExcerpt(message: string): string {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { validation?: AjvError[]; validationContext?: string }, request, reply) => {
     if (error instanceof AppError) {
-      return reply.status(STATUS_BY_CODE[error.code] ?? 400).send({ error: { code: error.code, message: error.message, details: error.details } });
+      const { details } = capped(error.details);
+      return reply.status(STATUS_BY_CODE[error.code] ?? 400).send({ error: { code: error.code, message: error.message, details } });
     }
     if (error.validation) {
       // anyOf failures repeat the branches' errors; the branch-specific ones name the field best.
-      const details = uniqueByField(error.validation.filter((e) => e.keyword !== 'anyOf').map((e) => fieldProblem(e, error.validationContext)));
-      const message = details.map((d) => `${d.field} ${d.message}`).join('; ');
+      const { details, more } = capped(
+        uniqueByField(error.validation.filter((e) => e.keyword !== 'anyOf').map((e) => fieldProblem(e, error.validationContext))),
+      );
+      const message = details.map((d) => `${d.field} ${d.message}`).join('; ') + (more > 0 ? `; and ${more} more` : '');
       return reply.status(400).send({ error: { code: 'validation_error', message: message || 'invalid request', details } });
     }
     const status = error.statusCode ?? 500;

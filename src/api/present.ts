@@ -1,18 +1,25 @@
+import type { RunEvent } from '../domain/run-events.js';
 import type { SchedulePreview } from '../domain/schedule-preview.js';
 import type { Agent, AgentStats, GlobalStats, Run, User } from '../domain/types.js';
 import type { ActiveSession } from '../services/sign-in.js';
 import type { IssuedToken } from '../services/access.js';
+import type { AgentList } from '../services/agents.js';
+import type { Webhook, WebhookDelivery } from '../domain/webhooks.js';
 import type { SecretInfo, TokenInfo } from '../store/store.js';
 import type {
   AgentJson,
+  AgentListJson,
   AgentStatsJson,
   GlobalStatsJson,
+  RunEventJson,
   RunJson,
   SchedulePreviewJson,
   SecretJson,
   SessionJson,
   TokenJson,
   UserJson,
+  DeliveryJson,
+  WebhookJson,
 } from './schemas/index.js';
 
 /** Every presenter: how a record the services return looks in a response (and on the CLI). */
@@ -44,6 +51,7 @@ export function presentAgent(agent: Agent): AgentJson {
     systemPrompt: agent.systemPrompt,
     effort: agent.effort,
     fallbackModel: agent.fallbackModel,
+    outputSchema: agent.outputSchema,
     nextRunAt: agent.enabled ? iso(agent.nextFireAt) : null,
     lastRunAt: iso(agent.lastRunAt),
     lastStatus: agent.lastStatus,
@@ -51,6 +59,12 @@ export function presentAgent(agent: Agent): AgentJson {
     createdAt: iso(agent.createdAt),
     updatedAt: iso(agent.updatedAt),
   };
+}
+
+/** The spec's envelope unchanged when unpaged: `nextCursor` only on a page. */
+export function presentAgentList(list: AgentList): AgentListJson {
+  const data = list.agents.map(presentAgent);
+  return list.nextCursor === undefined ? { data } : { data, nextCursor: list.nextCursor };
 }
 
 export function presentRun(run: Run): RunJson {
@@ -72,7 +86,13 @@ export function presentRun(run: Run): RunJson {
     completedAt: iso(run.completedAt),
     durationMs: run.durationMs,
     executorId: run.executorId,
+    structuredOutput: run.structuredOutput,
   };
+}
+
+/** An event of a run's transcript: as stored, with `at` as ISO (the events page, the stream and the download alike). */
+export function presentRunEvent(event: RunEvent): RunEventJson {
+  return { ...event, at: iso(event.at) };
 }
 
 export function presentAgentStats(stats: AgentStats): AgentStatsJson {
@@ -112,4 +132,34 @@ export function presentSession(user: User, session: Pick<ActiveSession, 'csrfTok
 
 export function presentSchedulePreview(preview: SchedulePreview): SchedulePreviewJson {
   return { ...preview, nextRuns: preview.nextRuns.map((t) => iso(t)) };
+}
+
+/** A webhook without its secret (only create and rotate-secret add it). */
+export function presentWebhook(webhook: Webhook): WebhookJson {
+  return {
+    id: webhook.id,
+    name: webhook.name,
+    url: webhook.url,
+    events: webhook.events,
+    agentIds: webhook.agentIds,
+    format: webhook.format,
+    enabled: webhook.enabled,
+    disabledReason: webhook.disabledReason,
+    createdAt: iso(webhook.createdAt),
+  };
+}
+
+export function presentDelivery(delivery: WebhookDelivery): DeliveryJson {
+  return {
+    id: delivery.id,
+    eventId: delivery.eventId,
+    eventType: delivery.eventType,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    lastStatusCode: delivery.lastStatusCode,
+    lastError: delivery.lastError,
+    nextAttemptAt: iso(delivery.nextAttemptAt),
+    deliveredAt: iso(delivery.deliveredAt),
+    createdAt: iso(delivery.createdAt),
+  };
 }

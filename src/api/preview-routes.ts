@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { LIMITS } from '../defaults.js';
 import type { Services } from '../services/services.js';
 import { presentSchedulePreview } from './present.js';
 import { Data, ErrorBody, PREVIEW_COUNT, PreviewBody, SchedulePreviewJson } from './schemas/index.js';
@@ -10,6 +11,7 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     {
       // It changes nothing: every role may ask (POST only because it takes a body).
       config: { role: 'viewer' },
+      bodyLimit: LIMITS.smallBodyBytes,
       schema: {
         tags: ['schedules'],
         security: [{ bearer: [] }, { session: [] }],
@@ -18,6 +20,8 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
         response: { 200: Data(SchedulePreviewJson), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
       },
     },
-    async (request) => ({ data: presentSchedulePreview(services.agents.previewSchedule(request.body.schedule, request.body.timezone, PREVIEW_COUNT)) }),
+    async (request) => ({
+      data: presentSchedulePreview(services.agents.previewSchedule(request.body.schedule, request.body.timezone, PREVIEW_COUNT, request)),
+    }),
   );
 };

@@ -1,11 +1,15 @@
 /**
  * src/api: the HTTP face of the services. A route parses (its schema, in schemas/, is where a
  * route is validated), calls a service (src/services) and presents the result (present.ts).
- *   server.ts            Fastify set-up: validators, OpenAPI, health; registers the route plugins
+ *   server.ts            Fastify set-up: OpenAPI, health; registers the route plugins
+ *   validator-compiler.ts the schemas' validators (ajv), bounded for bodies no one writes by hand
+ *   edge-hooks.ts        every answer's edge: security headers, ETag/304, small body limits
  *   auth.ts              who is asking (bearer token or session cookie) and may they (roles)
  *   session-cookie.ts    the dashboard's session cookie, read and set
  *   error-handler.ts     the one place errors become HTTP responses
- *   *-routes.ts          one Fastify plugin per area: agents, secrets (an agent's, write-only),
+ *   *-routes.ts          one Fastify plugin per area: agents, runs (a run, its events, its live
+ *                        stream: run-event-stream.ts), secrets (an agent's, write-only),
+ *                        webhooks (and their delivery log),
  *                        access (users, tokens), session, preview (schedule editor), static
  *                        (the built dashboard)
  *   present.ts           every presenter, and the one ISO date format
@@ -15,32 +19,21 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
 import { LIMITS } from '../defaults.js';
 import type { SandboxMode } from '../claude/sandbox.js';
 import { createServices, type ServiceDeps } from '../services/services.js';
 import { accessRoutes } from './access-routes.js';
 import { agentRoutes } from './agent-routes.js';
 import { installAuth } from './auth.js';
+import { installEdgeHooks } from './edge-hooks.js';
 import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
 import { previewRoutes } from './preview-routes.js';
+import { runRoutes } from './run-routes.js';
 import { secretRoutes } from './secret-routes.js';
 import { sessionRoutes } from './session-routes.js';
 import { staticRoutes } from './static-routes.js';
-
-// ajv-formats is CommonJS: its `module.exports` is the plugin, and carries it again as `.default`.
-const addFormats = addFormatsModule.default;
-
-/**
- * Bodies are validated strictly (no type coercion: `"5"` is not a number, unknown fields are
- * refused); query strings and params are text by nature, so they are coerced.
- */
-function makeAjv(coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ coerceTypes, useDefaults: false, removeAdditional: false, allErrors: true, strict: false });
-  addFormats(ajv);
-  return ajv;
-}
+import { validatorCompiler } from './validator-compiler.js';
+import { webhookRoutes } from './webhook-routes.js';
 
 function trustNearestHops(hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops;
@@ -83,9 +76,8 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
     // The default parser answers through `done`; the promise its type allows for is never made.
     else void jsonParser(request, text, done);
   });
-  const bodyAjv = makeAjv(false);
-  const textAjv = makeAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(validatorCompiler());
+  installEdgeHooks(app);
 
   await app.register(swagger, {
     openapi: {
@@ -110,17 +102,21 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
 
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (_request, reply) => {
+  app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     try {
       await deps.health();
       return { status: 'ok', ...(options.sandbox === 'off' ? { sandbox: 'off' } : {}) };
     } catch (error) {
-      return reply.status(503).send({ status: 'unavailable', reason: error instanceof Error ? error.message : String(error) });
+      // Anyone may ask: the database's own words (host, user, version) go to the log only.
+      request.log.error({ err: error }, 'health check failed: the database is unreachable');
+      return reply.status(503).send({ status: 'unavailable', reason: 'the database is unreachable' });
     }
   });
 
   await app.register(agentRoutes, { services });
+  await app.register(runRoutes, { services, clock: deps.clock });
   await app.register(secretRoutes, { services });
+  await app.register(webhookRoutes, { services });
   await app.register(accessRoutes, { services });
   // The dashboard: sign-in sessions, the schedule editor's preview, and the built web app.
   await app.register(sessionRoutes, { services });

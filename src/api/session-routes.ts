@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { SIGN_IN_LIMIT_PER_ADDRESS, SIGN_IN_LIMIT_PER_NAME, SIGN_IN_WINDOW_MS } from '../domain/sessions.js';
+import { LIMITS } from '../defaults.js';
+import { SIGN_IN_LIMIT_PER_ADDRESS, SIGN_IN_LIMIT_PER_PAIR, SIGN_IN_SLOWDOWN_AFTER, SIGN_IN_SLOWDOWN_MAX_MS, SIGN_IN_WINDOW_MS } from '../domain/sessions.js';
 import type { Services } from '../services/services.js';
 import { presentSession } from './present.js';
 import { Data, ErrorBody, SessionJson, SignedOutJson, SignInBody } from './schemas/index.js';
@@ -19,10 +20,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
     '/api/session',
     {
       config: { public: true },
+      // Anyone may send it: a name and a password, never more.
+      bodyLimit: LIMITS.smallBodyBytes,
       schema: {
         tags,
         summary: 'Sign in with a user name and password; sets the session cookie',
-        description: `Failed sign-ins are limited to ${SIGN_IN_LIMIT_PER_NAME} per user name and ${SIGN_IN_LIMIT_PER_ADDRESS} per client address in ${SIGN_IN_WINDOW_MS / 60_000} minutes; beyond that the answer is 429 with Retry-After.`,
+        description:
+          `Failed sign-ins are limited to ${SIGN_IN_LIMIT_PER_PAIR} per user name from one client address and ${SIGN_IN_LIMIT_PER_ADDRESS} per client address in ${SIGN_IN_WINDOW_MS / 60_000} minutes; beyond that the answer is 429 with Retry-After. ` +
+          `After ${SIGN_IN_SLOWDOWN_AFTER} failures for a name from any addresses, its sign-ins are answered more slowly (up to ${SIGN_IN_SLOWDOWN_MAX_MS / 1000} s), never refused.`,
         body: SignInBody,
         response: { 200: Data(SessionJson), 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
       },

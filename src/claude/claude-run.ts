@@ -17,6 +17,7 @@ import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../domain/types.js';
 import type { AgentRunRequest } from '../engine/agent-runner.js';
 import type { Logger } from '../logger.js';
 import { mcpStatusNotes } from './mcp-servers.js';
+import { messageEvents } from './message-events.js';
 import { mapResult, type MapResultInput } from './outcome.js';
 import { ProcessTree } from './process-tree.js';
 import { prepareRun, runOptions, type BoundarySettings, type PreparedRun } from './run-boundary.js';
@@ -162,6 +163,7 @@ export class ClaudeRun {
   };
 
   private handleMessage(m: SDKMessage): void {
+    this.reportEvents(m);
     switch (m.type) {
       case 'assistant':
         this.usage.onAssistant(m);
@@ -181,6 +183,17 @@ export class ClaudeRun {
         break;
       default:
         break;
+    }
+  }
+
+  /** Tells the request's onEvent what the message stands for in the transcript (message-events.ts). */
+  private reportEvents(m: SDKMessage): void {
+    const { onEvent } = this.request;
+    if (!onEvent || this.finished) return;
+    try {
+      for (const event of messageEvents(m)) onEvent(event);
+    } catch (error) {
+      this.log.warn({ runId: this.request.runId, err: error }, 'onEvent threw');
     }
   }
 
@@ -319,7 +332,8 @@ export class ClaudeRun {
 
   /** The outcome of how the query ended, with the run's notes added and the agent's secrets redacted. */
   private mapped(input: MapResultInput): RunOutcome {
-    const outcome = mapResult({ ...input, maxTurns: this.request.maxTurns, maxBudgetUsd: this.request.maxBudgetUsd });
+    const { maxTurns, maxBudgetUsd, outputSchema } = this.request;
+    const outcome = mapResult({ ...input, maxTurns, maxBudgetUsd, outputSchema });
     const notes = outcome.status === 'cancelled' ? [] : this.notes;
     const output = notes.length > 0 ? `${outcome.output}\n\n${notes.join('\n')}` : outcome.output;
     return { ...outcome, output: this.redact(output) };

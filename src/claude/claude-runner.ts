@@ -12,6 +12,7 @@
  *   process-tree.ts   every process a run started, found and killed (cancel, end, crash)
  *   usage.ts          tokens and cost, from messages, snapshots and the result
  *   outcome.ts        how a query ended -> the run's status, output and usage (mapResult)
+ *   message-events.ts what an SDK message stands for in the run's transcript
  */
 import { fileURLToPath } from 'node:url';
 import type { RunOutcome } from '../domain/types.js';

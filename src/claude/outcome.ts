@@ -1,4 +1,5 @@
 import type { SDKResultMessage } from '@anthropic-ai/claude-agent-sdk';
+import { outputMismatch, type OutputSchema } from '../domain/output-schema.js';
 import type { RunOutcome, RunUsage } from '../domain/types.js';
 import { ZERO_USAGE } from '../domain/types.js';
 import { maxUsage, usageFromResult, type ResultUsageLike } from './usage.js';
@@ -12,6 +13,8 @@ export interface ResultLike extends ResultUsageLike {
   /** Why an error subtype stopped. */
   errors?: string[];
   api_error_status?: number | null;
+  /** The StructuredOutput tool's input, when the run had an outputSchema. */
+  structured_output?: unknown;
 }
 
 // Compile-time check that the SDK's result messages fit ResultLike.
@@ -30,6 +33,8 @@ export interface MapResultInput {
   /** Limits of the run, for the messages. */
   maxTurns?: number;
   maxBudgetUsd?: number | null;
+  /** The schema the answer must satisfy; absent or null: free text. */
+  outputSchema?: OutputSchema | null;
 }
 
 function errorMessage(thrown: unknown): string {
@@ -47,6 +52,8 @@ function joinErrors(errors: string[] | undefined): string {
  * - cancelled (signal) -> `cancelled`, "Cancelled";
  * - result `success` with `is_error` false -> `success`, the result text;
  * - `error_max_budget_usd` -> `budget_exceeded`;
+ * - with an outputSchema: a success whose structured output is missing or does not satisfy it,
+ *   and `error_max_structured_output_retries` (the CLI gave up asking for one) -> `error`, saying why;
  * - `error_max_turns`, `error_during_execution`, any other error subtype, `is_error` true with
  *   subtype `success` (an API error), a thrown SDK error, or no result at all -> `error`.
  * Usage is the result's usage, never below what had accrued.
@@ -65,7 +72,7 @@ export function mapResult(input: MapResultInput): RunOutcome {
 
   switch (result.subtype) {
     case 'success': {
-      if (!result.is_error) return { status: 'success', output: result.result ?? '', ...usage };
+      if (!result.is_error) return answered(result, input.outputSchema ?? null, usage);
       const text = result.result?.trim();
       const status = result.api_error_status;
       return { status: 'error', output: text || (status ? `API error ${status}` : 'The agent ended with an error'), ...usage };
@@ -73,6 +80,11 @@ export function mapResult(input: MapResultInput): RunOutcome {
     case 'error_max_budget_usd': {
       const limit = input.maxBudgetUsd != null ? ` ($${input.maxBudgetUsd})` : '';
       return { status: 'budget_exceeded', output: `Stopped after reaching the budget limit${limit}`, ...usage };
+    }
+    case 'error_max_structured_output_retries': {
+      const errors = joinErrors(result.errors);
+      // The CLI's own words say why ("Failed to provide valid structured output after 5 attempts — ...").
+      return { status: 'error', output: errors || "The agent's answer did not match its outputSchema", ...usage };
     }
     case 'error_max_turns': {
       const limit = input.maxTurns !== undefined ? ` (${input.maxTurns})` : '';
@@ -87,4 +99,16 @@ export function mapResult(input: MapResultInput): RunOutcome {
       return { status: 'error', output: errors || `The agent stopped: ${result.subtype}`, ...usage };
     }
   }
+}
+
+/** A successful answer: its text, and with an outputSchema the structured output, checked against it. */
+function answered(result: ResultLike, schema: OutputSchema | null, usage: RunUsage): RunOutcome {
+  const output = result.result ?? '';
+  if (!schema) return { status: 'success', output, ...usage };
+  if (result.structured_output === undefined || result.structured_output === null) {
+    return { status: 'error', output: 'The agent answered without the structured output its outputSchema asks for', ...usage };
+  }
+  const mismatch = outputMismatch(schema, result.structured_output);
+  if (mismatch !== null) return { status: 'error', output: `The agent's answer does not match its outputSchema: ${mismatch}`, ...usage };
+  return { status: 'success', output, structuredOutput: result.structured_output, ...usage };
 }

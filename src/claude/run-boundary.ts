@@ -144,5 +144,7 @@ export function runOptions(request: AgentRunRequest, prepared: PreparedRun): Opt
   if (request.effort !== null) options.effort = request.effort;
   // Claude Code refuses to start when the fallback is the main model.
   if (request.fallbackModel !== null && request.fallbackModel !== request.model) options.fallbackModel = request.fallbackModel;
+  // The model answers through a StructuredOutput tool whose input the CLI checks against the schema.
+  if (request.outputSchema) options.outputFormat = { type: 'json_schema', schema: request.outputSchema };
   return options;
 }

@@ -1,6 +1,7 @@
 import { normalizeAllowedDomains } from './allowed-domains.js';
 import { normalizeTimezone, validateSchedule } from './cron.js';
 import { parseMcpServers, type McpServerInput } from './mcp-servers.js';
+import { parseOutputSchema } from './output-schema.js';
 import type { Agent, AgentFields, Effort } from './types.js';
 import { parseWorkspace, type WorkspaceInput } from './workspace-spec.js';
 
@@ -23,6 +24,7 @@ export interface AgentInput {
   systemPrompt?: string | null;
   effort?: Effort | null;
   fallbackModel?: string | null;
+  outputSchema?: Record<string, unknown> | null;
 }
 
 export const DEFAULT_MAX_TURNS = 50;
@@ -40,8 +42,8 @@ function firstSlot(fields: AgentFields, now: number): number | null {
 }
 
 /**
- * Applies the defaults, checks schedule, timezone and the run options (MCP servers, workspace,
- * allowed domains), and plans the first fire time. Who may grant what is tool-grants.ts's.
+ * Applies the defaults, checks schedule, timezone, the run options (MCP servers, workspace,
+ * allowed domains) and the output schema, and plans the first fire time. Who may grant what is tool-grants.ts's.
  */
 export function planNewAgent(input: AgentInput, now: number): PlannedAgent {
   const timezone = normalizeTimezone(input.timezone ?? DEFAULT_TIMEZONE);
@@ -63,6 +65,7 @@ export function planNewAgent(input: AgentInput, now: number): PlannedAgent {
     systemPrompt: input.systemPrompt ?? null,
     effort: input.effort ?? null,
     fallbackModel: input.fallbackModel?.trim() ?? null,
+    outputSchema: parseOutputSchema(input.outputSchema ?? null),
   };
   return { fields, nextFireAt: firstSlot(fields, now) };
 }
@@ -90,6 +93,7 @@ export function planAgentUpdate(current: Agent, patch: Partial<AgentInput>, now:
     systemPrompt: patch.systemPrompt !== undefined ? patch.systemPrompt : current.systemPrompt,
     effort: patch.effort !== undefined ? patch.effort : current.effort,
     fallbackModel: patch.fallbackModel !== undefined ? (patch.fallbackModel?.trim() ?? null) : current.fallbackModel,
+    outputSchema: patch.outputSchema !== undefined ? parseOutputSchema(patch.outputSchema) : current.outputSchema,
   };
   const timingChanged = fields.schedule !== current.schedule || fields.timezone !== current.timezone || fields.enabled !== current.enabled;
   if (!timingChanged) return { fields, nextFireAt: current.nextFireAt };

@@ -7,7 +7,9 @@ import { ValidationError } from './errors.js';
  * Accepted: standard 5-field cron (`0 9 * * 1-5`), 6-field cron whose first field is seconds
  * (`*\/10 * * * * *`), names of months and weekdays, and the nicknames @yearly, @annually,
  * @monthly, @weekly, @daily, @midnight and @hourly. `@reboot` is refused: there is no "boot" for a
- * scheduled agent. Day-of-month and day-of-week combine with OR, as in Vixie cron.
+ * scheduled agent. Day-of-month and day-of-week combine with OR, as in Vixie cron. A stepped value
+ * with a start (`5/10`: 5, 15, ... up to the field's maximum), as Kubernetes, Quartz and AWS read
+ * it, is accepted; a step without a start (`/10`) is not.
  *
  * Daylight saving time, in the agent's timezone:
  * - A fixed-time schedule (single second, minute and hour, e.g. `30 2 * * *`) whose time falls in
@@ -48,6 +50,38 @@ export function normalizeTimezone(timezone: string, field = 'timezone'): string 
   return canonical;
 }
 
+/** Each field's range, seconds first; a 5-field expression starts at minutes. */
+const FIELD_RANGES: readonly (readonly [string, number, number])[] = [
+  ['second', 0, 59],
+  ['minute', 0, 59],
+  ['hour', 0, 23],
+  ['day of month', 1, 31],
+  ['month', 1, 12],
+  ['day of week', 0, 7],
+];
+
+/**
+ * What croner's `sloppyRanges` lets through beyond `N/step`, refused here: a step without a start
+ * (croner would read `/10` as `*\/10`, cronstrue cannot describe it), and a start outside its
+ * field (croner would accept `70/5` and never fire). The reason, or null when the steps are fine.
+ */
+function steppingProblem(expression: string): string | null {
+  if (expression.startsWith('@')) return null;
+  const fields = expression.split(/\s+/);
+  const ranges = fields.length === 5 ? FIELD_RANGES.slice(1) : FIELD_RANGES;
+  for (const [i, field] of fields.entries()) {
+    for (const part of field.split(',')) {
+      if (part.startsWith('/')) return `${part}: a step needs a start (write */${part.slice(1)} or 0/${part.slice(1)})`;
+      const start = /^(\d+)\//.exec(part)?.[1];
+      const range = ranges[i];
+      if (start !== undefined && range && (Number(start) < range[1] || Number(start) > range[2])) {
+        return `${part}: the start is out of range for the ${range[0]} (${range[1]}-${range[2]})`;
+      }
+    }
+  }
+  return null;
+}
+
 /** Parses and checks a cron expression; throws a ValidationError naming `field` when it is unusable. */
 export function parseSchedule(expression: string, timezone: string, field = 'schedule'): CronSchedule {
   const trimmed = expression.trim();
@@ -58,10 +92,13 @@ export function parseSchedule(expression: string, timezone: string, field = 'sch
   if (/^@reboot$/i.test(trimmed)) {
     throw ValidationError.field(field, '@reboot is not supported: agents run on a time schedule');
   }
+  const stepping = steppingProblem(trimmed);
+  if (stepping) throw ValidationError.field(field, `invalid cron expression "${trimmed}": ${stepping}`);
   let cron: Cron;
   try {
     const zone = UTC_NAMES.has(timezone) ? { utcOffset: 0 } : { timezone };
-    cron = new Cron(trimmed, { paused: true, mode: '5-or-6-parts', ...zone });
+    // sloppyRanges: croner's name for accepting `N/step` (a stepped value with a start).
+    cron = new Cron(trimmed, { paused: true, mode: '5-or-6-parts', sloppyRanges: true, ...zone });
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, '') : String(error);
     throw ValidationError.field(field, `invalid cron expression "${trimmed}": ${reason}`);

@@ -42,6 +42,11 @@ function escapeRegExp(text: string): string {
  * replaced again. Empty values are skipped (they would match everywhere).
  */
 export function redactSecrets(text: string, secrets: SecretValues): string {
+  return secretRedactor(secrets)(text);
+}
+
+/** redactSecrets for many texts with the same secrets: the pattern is built once. */
+export function secretRedactor(secrets: SecretValues): (text: string) => string {
   const nameByForm = new Map<string, string>();
   for (const name of Object.keys(secrets).sort()) {
     const value = secrets[name] ?? '';
@@ -49,8 +54,18 @@ export function redactSecrets(text: string, secrets: SecretValues): string {
       if (form !== '' && !nameByForm.has(form)) nameByForm.set(form, name);
     }
   }
-  if (nameByForm.size === 0 || text === '') return text;
+  if (nameByForm.size === 0) return (text) => text;
   const forms = [...nameByForm.keys()].sort((a, b) => b.length - a.length);
   const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'g');
-  return text.replace(pattern, (found) => `[secret:${nameByForm.get(found) ?? '?'}]`);
+  return (text) => (text === '' ? text : text.replace(pattern, (found) => `[secret:${nameByForm.get(found) ?? '?'}]`));
+}
+
+/** A JSON value with `redact` applied to every string in it, keys included (a new value; `value` is left as it is). */
+export function redactJsonValue(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => redactJsonValue(item, redact));
+  if (typeof value !== 'object' || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[redact(key)] = redactJsonValue(item, redact);
+  return copy;
 }

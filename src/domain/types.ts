@@ -13,10 +13,15 @@
  * - secret: a named value of one agent, stored encrypted (secret-cipher.ts), given to its runs as
  *   an environment variable and never shown again; `[secret:NAME]` stands for it in what a run
  *   leaves, `${secret:NAME}` refers to it in the agent's settings (secret-refs.ts).
+ * - transcript: the events of one run (tool calls, results, text, usage...), in order, recorded
+ *   as they happen (run-events.ts).
+ * - webhook, event, delivery: notifications of what happened, written to an outbox with their
+ *   cause and sent to receivers (webhook-events.ts has their glossary).
  *
  * All instants are epoch milliseconds (UTC) in the domain and the store; the API renders them as
  * ISO-8601 strings.
  */
+import type { OutputSchema } from './output-schema.js';
 
 /** Run statuses. `queued` extends the spec's list: a run waiting for a free execution slot. */
 export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled'] as const;
@@ -93,6 +98,8 @@ export interface AgentFields {
   effort: Effort | null;
   /** Used when the model is overloaded; the SDK accepts a comma-separated list. */
   fallbackModel: string | null;
+  /** The JSON Schema the runs' answers must satisfy (output-schema.ts); null: free text. */
+  outputSchema: OutputSchema | null;
 }
 
 /** Reasoning effort levels the Agent SDK accepts (`effort`). */
@@ -140,12 +147,16 @@ export interface Run extends RunUsage {
   /** The instance executing (or that executed) the run. */
   executorId: string | null;
   leaseExpiresAt: number | null;
+  /** The answer as the agent's outputSchema shapes it (parsed JSON); null for a free-text agent or a run without one. */
+  structuredOutput: unknown;
 }
 
 /** How a finished run ended, written once by its executor (or by recovery). */
 export interface RunOutcome extends RunUsage {
   status: FinalRunStatus;
   output: string;
+  /** The answer that satisfied the agent's outputSchema, when it has one. */
+  structuredOutput?: unknown;
 }
 
 export const ZERO_USAGE: Readonly<RunUsage> = Object.freeze({

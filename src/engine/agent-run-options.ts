@@ -8,7 +8,7 @@ import type { AgentRunRequest } from './agent-runner.js';
 /** The part of a run request that comes from the agent's run options. */
 export type AgentRunOptions = Pick<
   AgentRunRequest,
-  'disallowedTools' | 'allowedDomains' | 'systemPrompt' | 'effort' | 'fallbackModel' | 'mcpServers' | 'workspace'
+  'disallowedTools' | 'allowedDomains' | 'systemPrompt' | 'effort' | 'fallbackModel' | 'mcpServers' | 'workspace' | 'outputSchema'
 >;
 
 /**
@@ -28,5 +28,6 @@ export async function agentRunOptions(agent: AgentFields, secrets: SecretValues,
     fallbackModel: agent.fallbackModel,
     mcpServers: resolveMcpServerSecrets(agent.mcpServers, secrets),
     workspace: resolveWorkspaceSecrets(agent.workspace, secrets),
+    outputSchema: agent.outputSchema,
   };
 }

@@ -1,3 +1,5 @@
+import type { OutputSchema } from '../domain/output-schema.js';
+import type { RunEventInput } from '../domain/run-events.js';
 import type { Effort, McpServerSpec, RunOutcome, RunUsage, WorkspaceSpec } from '../domain/types.js';
 
 /** What one execution of an agent needs. Read from the agent row when the run starts. */
@@ -31,8 +33,20 @@ export interface AgentRunRequest {
   cwd: string;
   /** Aborted to cancel the run (cancel, delete, shutdown). The runner must stop the whole process tree. */
   signal: AbortSignal;
+  /**
+   * The JSON Schema the answer must satisfy (the SDK's `outputFormat`); absent or null: free
+   * text. An answer that does not satisfy it ends the run as `error`; one that does is the
+   * outcome's `structuredOutput`.
+   */
+  outputSchema?: OutputSchema | null;
   /** Called whenever the usage so far changes, so a cancelled run keeps what it had accrued. */
   onProgress?: (usage: RunUsage) => void;
+  /**
+   * Called with each event of the run's transcript as it happens (src/domain/run-events.ts), in
+   * order; usage and the result are not reported here (the executor makes them from onProgress
+   * and the outcome). Synchronous and cheap: the executor numbers, redacts and batches them.
+   */
+  onEvent?: (event: RunEventInput) => void;
 }
 
 /**

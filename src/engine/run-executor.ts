@@ -1,19 +1,25 @@
 /**
  * engine/: WHEN runs happen and WHO executes them; HOW one executes is claude/'s, behind the
  * AgentRunner interface (agent-runner.ts), so nothing here imports claude/.
- *   scheduler.ts       when agents fire: claims due ticks (store.claimTicks), queues their runs
+ *   scheduler.ts       when agents fire: claims due ticks (store.claimTicks), queues their runs;
+ *                      skipped-ticks-log.ts sums up the ticks it skips, per agent, in the log
  *   run-executor.ts    who runs them: claims queued runs, renews their leases, honours cancels,
  *                      records each outcome once (fenced by the executor id)
  *   agent-run-options.ts  what a run is given from its agent's run options (secrets resolved)
  *   lease-reaper.ts    ends the runs of an instance that stopped renewing its leases
- *   background-loop.ts the one start/stop/timer loop all three use
+ *   retention.ts       hourly, once per deployment (a lease): deletes runs past the retention
+ *   background-loop.ts the one start/stop/timer loop they all use
  *   run-secrets.ts     where the executor gets an agent's decrypted secrets (services implement it);
  *                      the executor redacts their values from what a run leaves
+ *   run-event-writer.ts  each run's transcript: numbered, redacted, capped, written in batches
+ *   run-event-bus.ts   the stored events of runs executing here, for live streams
+ *   outbox-sender.ts   sends webhook deliveries from the outbox (claims, retries, bounded);
+ *                      webhook-request.ts is one outbound request (address checks, no redirects)
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock.js';
-import { redactSecrets } from '../domain/secret-refs.js';
+import { redactJsonValue, secretRedactor } from '../domain/secret-refs.js';
 import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ClaimedRun, Store } from '../store/store.js';
@@ -21,6 +27,8 @@ import { NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
 import { agentRunOptions } from './agent-run-options.js';
 import type { AgentRunner } from './agent-runner.js';
 import { BackgroundLoop } from './background-loop.js';
+import { RunEventBus } from './run-event-bus.js';
+import { closingEvents, RunEventWriter, type RunEventLimits } from './run-event-writer.js';
 import type { RunSecrets } from './run-secrets.js';
 
 export interface RunExecutorOptions {
@@ -40,6 +48,10 @@ export interface RunExecutorOptions {
   secrets: RunSecrets;
   /** Host folders a workspace may use, checked again before each run; default: none. */
   hostPaths?: HostPathPolicy;
+  /** Where the stored events of the runs executing here are published; default: a bus of its own. */
+  runEvents?: RunEventBus;
+  /** The transcripts' batching and size limits; default: RUN_EVENT_LIMITS. */
+  eventLimits?: Partial<RunEventLimits>;
 }
 
 /** Why a run this executor holds is being stopped. */
@@ -54,6 +66,8 @@ interface HeldRun {
   usage: RunUsage;
   /** Reported since the last heartbeat saved it. */
   usageDirty: boolean;
+  /** The run's transcript, from the moment its secrets are known. */
+  events: RunEventWriter | null;
   /** Settles once the run's outcome is recorded (or given up on) and the run is let go. */
   done: Promise<void>;
 }
@@ -79,6 +93,8 @@ const STOP_MESSAGES: Record<StopReason, string> = {
  * everything else lives in the store.
  */
 export class RunExecutor {
+  /** The stored events of the runs this instance executes, as they are written (live streams). */
+  readonly runEvents: RunEventBus;
   private readonly held = new Map<string, HeldRun>();
   private readonly claims: BackgroundLoop;
   private readonly heartbeats: BackgroundLoop;
@@ -87,6 +103,7 @@ export class RunExecutor {
 
   constructor(private readonly options: RunExecutorOptions) {
     const { clock, logger } = options;
+    this.runEvents = options.runEvents ?? new RunEventBus();
     this.claims = new BackgroundLoop({
       clock,
       logger,
@@ -197,9 +214,11 @@ export class RunExecutor {
       stopReason: null,
       usage: { ...ZERO_USAGE },
       usageDirty: false,
+      events: null,
       done: Promise.resolve(),
     };
     this.held.set(run.id, held);
+    this.runEvents.started(run.id);
     this.options.logger.info({ runId: run.id, agentId: agent.id, trigger: run.trigger }, 'run started');
     held.done = this.runToEnd(held, claimed);
   }
@@ -210,23 +229,29 @@ export class RunExecutor {
     let outcome = await this.callRunner(held, claimed);
     if (held.stopReason && outcome.status === 'cancelled') outcome = { ...outcome, output: STOP_MESSAGES[held.stopReason] };
     try {
-      const written = await this.recordOutcome(runId, outcome, clock.now());
+      // The transcript is whole before the run ends: a stream that sees the run ended has every event.
+      const completedAt = clock.now();
+      await held.events?.close(closingEvents(outcome, completedAt));
+      const written = await this.recordOutcome(runId, outcome, completedAt);
       if (written) logger.info({ runId, agentId, status: outcome.status, costUsd: outcome.costUsd }, 'run finished');
       else if (written === false) logger.warn({ runId, agentId, status: outcome.status }, 'run result refused: the run was deleted or taken over');
     } finally {
       this.held.delete(runId);
+      this.runEvents.ended(runId);
       this.wake();
     }
   }
 
   /**
    * The runner's outcome, read from the agent as it is now (edits made while queued count), with
-   * each of the agent's secret values replaced by `[secret:NAME]` before it is stored.
+   * each of the agent's secret values replaced by `[secret:NAME]` before it is stored. The run's
+   * events go to its transcript writer, made once the secrets to redact are known.
    */
   private async callRunner(held: HeldRun, { run, agent }: ClaimedRun): Promise<RunOutcome> {
     let secrets: Record<string, string> = {};
     try {
       secrets = await this.options.secrets.forAgent(agent.id);
+      held.events = this.eventWriter(run.id, secrets);
       const cwd = path.join(this.options.workspacesDir, agent.id);
       await fs.mkdir(cwd, { recursive: true });
       const runOptions = await agentRunOptions(agent, secrets, this.options.hostPaths ?? NO_HOST_PATHS);
@@ -245,16 +270,24 @@ export class RunExecutor {
         onProgress: (usage) => {
           held.usage = usage;
           held.usageDirty = true;
+          held.events?.push({ type: 'usage', ...usage });
         },
+        onEvent: (event) => held.events?.push(event),
       });
-      return { ...outcome, output: redactSecrets(outcome.output, secrets) };
+      return redactOutcome(outcome, secrets);
     } catch (error) {
       // A secret that cannot be decrypted (another instance's key), a ${secret:NAME} the agent
       // lacks, or a host folder no longer allowed lands here, named in the message.
       // The runner promises not to throw; this keeps the row honest (and its usage) if it ever does.
       const output = `The run failed: ${error instanceof Error ? error.message : String(error)}`;
-      return { ...held.usage, status: 'error', output: redactSecrets(output, secrets) };
+      held.events ??= this.eventWriter(run.id, secrets);
+      return redactOutcome({ ...held.usage, status: 'error', output }, secrets);
     }
+  }
+
+  private eventWriter(runId: string, secrets: Record<string, string>): RunEventWriter {
+    const { store, clock, logger, instanceId, eventLimits } = this.options;
+    return new RunEventWriter({ runId, executorId: instanceId, store, bus: this.runEvents, clock, logger, secrets, limits: eventLimits });
   }
 
   /**
@@ -297,4 +330,12 @@ export class RunExecutor {
       await store.recordUsage(run.runId, instanceId, run.usage);
     }
   }
+}
+
+/** The outcome with the agent's secret values replaced by `[secret:NAME]` in its output and its structured output. */
+function redactOutcome(outcome: RunOutcome, secrets: Record<string, string>): RunOutcome {
+  const redact = secretRedactor(secrets);
+  const redacted: RunOutcome = { ...outcome, output: redact(outcome.output) };
+  if (outcome.structuredOutput !== undefined) redacted.structuredOutput = redactJsonValue(outcome.structuredOutput, redact);
+  return redacted;
 }

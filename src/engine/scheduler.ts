@@ -1,9 +1,11 @@
 import type { Clock } from '../clock.js';
+import { DEFAULTS } from '../defaults.js';
 import { parseSchedule, type CronSchedule } from '../domain/cron.js';
 import { newId } from '../domain/ids.js';
 import type { Logger } from '../logger.js';
 import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
+import { SkippedTicksLog } from './skipped-ticks-log.js';
 
 export interface SchedulerOptions {
   store: Store;
@@ -15,6 +17,8 @@ export interface SchedulerOptions {
   pollMs: number;
   /** Called after a tick queued a run, so the executor can start it at once. */
   onRunQueued?: () => void;
+  /** Skipped ticks are logged as one summary per agent at most this often. Default: DEFAULTS.skipLogIntervalMs. */
+  skipLogIntervalMs?: number;
 }
 
 /** What one pass did, for logs and tests. */
@@ -38,8 +42,10 @@ const BATCH = 200;
 export class Scheduler {
   private readonly loop: BackgroundLoop;
   private readonly schedules = new Map<string, CronSchedule>();
+  private readonly skips: SkippedTicksLog;
 
   constructor(private readonly options: SchedulerOptions) {
+    this.skips = new SkippedTicksLog({ logger: options.logger, intervalMs: options.skipLogIntervalMs ?? DEFAULTS.skipLogIntervalMs });
     this.loop = new BackgroundLoop({
       clock: options.clock,
       logger: options.logger,
@@ -58,8 +64,9 @@ export class Scheduler {
     this.loop.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    this.skips.flush(this.options.clock.now(), true);
   }
 
   /** Looks at the schedule again now (after an agent was created or changed). */
@@ -101,6 +108,7 @@ export class Scheduler {
       });
       if (due.length < BATCH) break;
     }
+    this.skips.flush(clock.now());
     if (report.fired > 0) this.options.onRunQueued?.();
     return report;
   }
@@ -145,12 +153,9 @@ export class Scheduler {
     if (result === 'fired') {
       logger.info({ agentId: claim.agentId, scheduledFor: new Date(latest).toISOString(), latenessMs: lateness }, 'tick fired');
     } else if (result === 'skipped_overlap') {
-      logger.info({ agentId: claim.agentId, scheduledFor: new Date(latest).toISOString() }, 'tick skipped: the agent still has a run in progress');
+      this.skips.record(claim.agentId, 'in_progress', latest, claim.now);
     } else if (result === 'skipped_stale') {
-      logger.info(
-        { agentId: claim.agentId, missedSlot: new Date(latest).toISOString(), latenessMs: lateness },
-        'tick skipped: missed by more than the catch-up window',
-      );
+      this.skips.record(claim.agentId, 'missed', latest, claim.now);
     }
   }
 }

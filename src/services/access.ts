@@ -54,11 +54,11 @@ export class Access {
 
   /**
    * The one place a token is made: only its hash and a display prefix are stored. `token` is a
-   * new random one unless the operator brings their own (CRON_AGENTS_ADMIN_TOKEN).
+   * new random one unless the operator brings their own (CRON_AGENTS_ADMIN_TOKEN, `fromEnv`).
    */
-  async issueToken(user: { id: string }, label: string, token: string = generateToken()): Promise<IssuedToken> {
+  async issueToken(user: { id: string }, label: string, token: string = generateToken(), options: { fromEnv?: boolean } = {}): Promise<IssuedToken> {
     const info = await this.deps.store.createToken(
-      { userId: user.id, label, tokenHash: hashToken(token), prefix: displayPrefix(token) },
+      { userId: user.id, label, tokenHash: hashToken(token), prefix: displayPrefix(token), fromEnv: options.fromEnv ?? false },
       this.deps.clock.now(),
     );
     return { token, info };

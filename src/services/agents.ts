@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import { LIMITS } from '../defaults.js';
+import { DEFAULTS, LIMITS } from '../defaults.js';
+import { decodeAgentCursor, encodeAgentCursor } from '../domain/agent-cursor.js';
 import { DEFAULT_TIMEZONE, planAgentUpdate, planNewAgent, type AgentInput } from '../domain/agent-fields.js';
 import { NotFoundError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
@@ -8,8 +9,9 @@ import { checkMemberGrants } from '../domain/tool-grants.js';
 import { PERIOD_MS, type Agent, type AgentStats, type GlobalStats, type Period, type Run } from '../domain/types.js';
 import { parseWorkspace, workspaceHostPath, type WorkspaceInput } from '../domain/workspace-spec.js';
 import { checkHostPath, NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
-import type { Store } from '../store/store.js';
+import { AgentCapReached, type Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { agentCapError, checkMinInterval, type AgentLimits } from './agent-limits.js';
 
 /**
  * The scheduler, as services see it: told when an agent's schedule may have changed, so it aims
@@ -28,14 +30,19 @@ export interface ExecutorSignal {
   cancelAgentLocal(agentId: string): unknown;
 }
 
-/** The operator's limits on what an agent may be given (from the configuration). */
-export interface AgentPolicy extends HostPathPolicy {
+/** The operator's limits on what an agent may be given, and on how many and how often (from the configuration). */
+export interface AgentPolicy extends HostPathPolicy, AgentLimits {
   /** The permission rules members may grant (CRON_AGENTS_MEMBER_TOOLS); null: any. */
   memberTools: readonly string[] | null;
 }
 
-/** No host folders, no limit on members' grants: what applies when the configuration says nothing. */
-export const DEFAULT_AGENT_POLICY: AgentPolicy = Object.freeze({ ...NO_HOST_PATHS, memberTools: null });
+/** No host folders, no limit on members' grants, the default limits: what applies when the configuration says nothing. */
+export const DEFAULT_AGENT_POLICY: AgentPolicy = Object.freeze({
+  ...NO_HOST_PATHS,
+  memberTools: null,
+  maxAgentsPerUser: DEFAULTS.maxAgentsPerUser,
+  minIntervalMs: DEFAULTS.minIntervalMs,
+});
 
 export interface AgentsDeps {
   store: Store;
@@ -45,6 +52,12 @@ export interface AgentsDeps {
   executor: ExecutorSignal | null;
   /** Default: DEFAULT_AGENT_POLICY. */
   agentPolicy?: AgentPolicy;
+}
+
+/** The agents list, or a page of it (`nextCursor` set, null on the last page). */
+export interface AgentList {
+  agents: Agent[];
+  nextCursor?: string | null;
 }
 
 /** What changes an update may carry: any of the create fields. */
@@ -57,8 +70,20 @@ export type AgentChanges = Partial<AgentInput>;
 export class Agents {
   constructor(private readonly deps: AgentsDeps) {}
 
-  list(): Promise<Agent[]> {
-    return this.deps.store.listAgents();
+  /**
+   * Every agent by name; or, with `limit` or `cursor`, a page: `limit` agents (default
+   * LIMITS.agentsPageDefault) after `cursor`, and the cursor of the next page (null on the last).
+   */
+  async list(query: { limit?: number; cursor?: string } = {}): Promise<AgentList> {
+    if (query.limit === undefined && query.cursor === undefined) return { agents: await this.deps.store.listAgents() };
+    const limit = query.limit ?? LIMITS.agentsPageDefault;
+    const after = query.cursor === undefined ? null : decodeAgentCursor(query.cursor);
+    // One more than the page tells whether another page follows.
+    const agents = await this.deps.store.listAgents({ limit: limit + 1, after });
+    if (agents.length <= limit) return { agents, nextCursor: null };
+    const page = agents.slice(0, limit);
+    const last = page[page.length - 1]!;
+    return { agents: page, nextCursor: encodeAgentCursor({ name: last.name, id: last.id }) };
   }
 
   /** The agent, or a NotFoundError. */
@@ -71,9 +96,14 @@ export class Agents {
   async create(input: AgentInput, by: Actor): Promise<Agent> {
     const now = this.deps.clock.now();
     const { fields, nextFireAt } = planNewAgent(input, now);
-    if (!isAdmin(by)) checkMemberGrants(null, fields, this.policy.memberTools);
+    const member = !isAdmin(by);
+    if (member) checkMemberGrants(null, fields, this.policy.memberTools);
+    if (member) checkMinInterval(fields.schedule, fields.timezone, now, this.policy.minIntervalMs);
     await this.checkHostFolder(input.workspace);
-    const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now);
+    const max = member ? this.policy.maxAgentsPerUser : undefined;
+    const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now, max).catch((error: unknown) => {
+      throw error instanceof AgentCapReached ? agentCapError(error.agents, this.policy.maxAgentsPerUser) : error;
+    });
     this.deps.scheduler.wake();
     by.log.info({ agentId: agent.id, schedule: agent.schedule, enabled: agent.enabled }, 'agent created');
     return agent;
@@ -88,6 +118,10 @@ export class Agents {
         const planned = planAgentUpdate(current, changes, now);
         // Thrown inside the update's transaction: a refused change changes nothing.
         if (!isAdmin(by)) checkMemberGrants(current, planned.fields, this.policy.memberTools);
+        // A schedule is judged when it changes: an admin's fast schedule stays editable otherwise.
+        if (!isAdmin(by) && (changes.schedule !== undefined || changes.timezone !== undefined)) {
+          checkMinInterval(planned.fields.schedule, planned.fields.timezone, now, this.policy.minIntervalMs);
+        }
         return planned;
       },
       now,
@@ -154,9 +188,12 @@ export class Agents {
     return this.deps.store.globalStats(now - PERIOD_MS[period], now);
   }
 
-  /** Checks a schedule exactly as creating an agent would, and lists its next `count` fire times. */
-  previewSchedule(schedule: string, timezone: string | undefined, count: number): SchedulePreview {
-    return previewSchedule(schedule, timezone ?? DEFAULT_TIMEZONE, this.deps.clock.now(), count);
+  /** Checks a schedule exactly as creating an agent would (for `by`), and lists its next `count` fire times. */
+  previewSchedule(schedule: string, timezone: string | undefined, count: number, by?: Actor): SchedulePreview {
+    const now = this.deps.clock.now();
+    const preview = previewSchedule(schedule, timezone ?? DEFAULT_TIMEZONE, now, count);
+    if (by && !isAdmin(by)) checkMinInterval(preview.schedule, preview.timezone, now, this.policy.minIntervalMs);
+    return preview;
   }
 
   private get policy(): AgentPolicy {

@@ -8,8 +8,9 @@ export const ADMIN_NAME = 'admin';
 
 /**
  * Makes sure someone can sign in. With CRON_AGENTS_ADMIN_TOKEN, ensures (idempotently) a user
- * `admin` holding that token. Without it, on an empty database, creates `admin` with a random
- * token and prints it once.
+ * `admin` holding that token, and revokes the tokens of the variable's earlier values: changing
+ * the variable and restarting rotates the token. Without it, on an empty database, creates
+ * `admin` with a random token and prints it once.
  */
 export async function bootstrapAdmin(
   deps: { store: Store; clock: Clock; logger: Logger; print: (text: string) => void },
@@ -23,14 +24,23 @@ export async function bootstrapAdmin(
       logger.warn({ user: ADMIN_NAME, role: admin.role }, 'CRON_AGENTS_ADMIN_TOKEN belongs to a user "admin" who is not an admin');
     }
     const existing = await store.findTokenByHash(hashToken(adminToken));
+    let current = existing;
     if (!existing) {
-      await access.issueToken(admin, 'CRON_AGENTS_ADMIN_TOKEN', adminToken);
+      current = (await access.issueToken(admin, 'CRON_AGENTS_ADMIN_TOKEN', adminToken, { fromEnv: true })).info;
       logger.info({ user: ADMIN_NAME }, 'admin token from CRON_AGENTS_ADMIN_TOKEN registered');
     } else if (existing.revokedAt !== null) {
+      // Also what an instance still started with an old value finds: it revokes nothing newer.
       logger.warn({ tokenId: existing.id }, 'CRON_AGENTS_ADMIN_TOKEN was revoked and stays revoked; set a new one');
+      return;
     } else if (existing.userId !== admin.id) {
       logger.warn({ tokenId: existing.id }, 'CRON_AGENTS_ADMIN_TOKEN already belongs to another user');
+      return;
+    } else {
+      await store.markEnvToken(existing.id);
     }
+    if (!current) return;
+    const revoked = await store.revokeEarlierEnvTokens(current, deps.clock.now());
+    if (revoked.length > 0) logger.warn({ tokenIds: revoked }, 'CRON_AGENTS_ADMIN_TOKEN changed: the token of its previous value is revoked');
     return;
   }
   if ((await store.countUsers()) > 0) return;

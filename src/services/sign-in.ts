@@ -5,7 +5,7 @@ import { verifyNothing, verifyPassword } from '../domain/passwords.js';
 import {
   SESSION_TOUCH_MS,
   SIGN_IN_LIMIT_PER_ADDRESS,
-  SIGN_IN_LIMIT_PER_NAME,
+  SIGN_IN_LIMIT_PER_PAIR,
   SIGN_IN_WINDOW_MS,
   csrfTokenFor,
   generateSessionId,
@@ -13,6 +13,7 @@ import {
   retryAfterMs,
   signInSubjects,
   slidingExpiry,
+  slowDownMs,
 } from '../domain/sessions.js';
 import type { User } from '../domain/types.js';
 import type { Logger } from '../logger.js';
@@ -29,9 +30,10 @@ export interface ActiveSession {
 
 /** A sign-in attempt: the name and password typed, where it came from, and the session it replaces. */
 export interface SignInAttempt {
+  /** As typed: looked up without case and the spaces around it. */
   name: string;
   password: string;
-  /** The client's address, for the per-address limit. */
+  /** The client's address, for the per-address and per-(name, address) limits. */
   address: string;
   /** The session id the browser still holds, if any. */
   previousSessionId: string | null;
@@ -48,8 +50,10 @@ function sameText(a: string, b: string): boolean {
 }
 
 /**
- * Dashboard sign-in: failed attempts limited per name and per address, the password checked in
- * the same time whether or not the name exists, and sessions that slide with use.
+ * Dashboard sign-in: failed attempts refused per (name, address) pair and per address, slowed
+ * down per name (so that failures from elsewhere never refuse the right password from an address
+ * that has not failed), the password checked in the same time whether or not the name exists,
+ * and sessions that slide with use.
  */
 export class SignIn {
   constructor(private readonly deps: { store: Store; clock: Clock }) {}
@@ -57,26 +61,35 @@ export class SignIn {
   /** Signs in, or says how long to wait; an UnauthorizedError for a wrong name or password. */
   async signIn(attempt: SignInAttempt, log: Logger): Promise<SignInResult> {
     const { store } = this.deps;
-    const now = this.deps.clock.now();
-    const subjects = signInSubjects(attempt.name, attempt.address);
-    const failures = await store.signInFailures([subjects.name, subjects.address], now - SIGN_IN_WINDOW_MS);
+    const name = attempt.name.trim();
+    const subjects = signInSubjects(name, attempt.address);
+    let now = this.deps.clock.now();
+    const failures = await store.signInFailures([subjects.pair, subjects.name, subjects.address], now - SIGN_IN_WINDOW_MS);
     const waitMs = Math.max(
-      retryAfterMs(failures.get(subjects.name) ?? [], SIGN_IN_LIMIT_PER_NAME, now),
+      retryAfterMs(failures.get(subjects.pair) ?? [], SIGN_IN_LIMIT_PER_PAIR, now),
       retryAfterMs(failures.get(subjects.address) ?? [], SIGN_IN_LIMIT_PER_ADDRESS, now),
     );
     if (waitMs > 0) {
-      log.warn({ user: attempt.name, ip: attempt.address }, 'sign-in refused: too many failed attempts');
+      log.warn({ user: name, ip: attempt.address }, 'sign-in refused: too many failed attempts');
       return { outcome: 'refused', retryAfterMs: waitMs };
     }
+    const delayMs = slowDownMs(failures.get(subjects.name)?.length ?? 0);
+    if (delayMs > 0) {
+      log.warn({ user: name, ip: attempt.address, delayMs }, 'sign-in slowed down: failed attempts for this name');
+      await this.sleep(delayMs);
+      now = this.deps.clock.now();
+    }
 
-    const credentials = await store.findUserCredentials(attempt.name);
+    const credentials = await store.findUserCredentials(name);
     const valid = credentials?.passwordHash ? await verifyPassword(attempt.password, credentials.passwordHash) : await verifyNothing(attempt.password);
     if (!credentials || !valid) {
-      await store.recordSignInFailure([subjects.name, subjects.address], now, now - SIGN_IN_WINDOW_MS);
-      log.warn({ user: attempt.name, ip: attempt.address }, 'sign-in failed');
+      await store.recordSignInFailure([subjects.pair, subjects.name, subjects.address], now, now - SIGN_IN_WINDOW_MS);
+      log.warn({ user: name, ip: attempt.address }, 'sign-in failed');
       throw new UnauthorizedError('wrong user name or password');
     }
 
+    // The right password ends the guessing: the name is no longer slowed down, nor the pair refused.
+    await store.clearSignInFailures(subjects.pair);
     await store.clearSignInFailures(subjects.name);
     // Signing in again from the same browser replaces its session rather than adding one.
     if (attempt.previousSessionId) await store.deleteSession(hashSessionId(attempt.previousSessionId));
@@ -109,6 +122,10 @@ export class SignIn {
       this.deps.store.touchSession(session.idHash, now, expiresAt).catch((error: unknown) => log.warn({ err: error }, 'could not record session use'));
     }
     return { user: session.user, idHash: session.idHash, csrfToken, expiresAt };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.deps.clock.setTimer(resolve, ms));
   }
 
   /** Ends a session (sign-out). */

@@ -1,4 +1,7 @@
 import type { ColumnType } from 'kysely';
+import type { RunEventType } from '../domain/run-events.js';
+import type { WebhookEventType } from '../domain/webhook-events.js';
+import type { DeliveryStatus, WebhookFormat } from '../domain/webhooks.js';
 import type { Effort, FinalRunStatus, Role, RunStatus, RunTrigger } from '../domain/types.js';
 
 /**
@@ -16,6 +19,11 @@ export interface Database {
   sessions: SessionsTable;
   sign_in_failures: SignInFailuresTable;
   agent_secrets: AgentSecretsTable;
+  run_events: RunEventsTable;
+  leases: LeasesTable;
+  webhooks: WebhooksTable;
+  outbox_events: OutboxEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A column the database fills with its default when an insert leaves it out. */
@@ -39,6 +47,8 @@ export interface ApiTokensTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** 1 for a token registered from CRON_AGENTS_ADMIN_TOKEN (migration 0007): a changed variable revokes it. */
+  from_env: Defaulted<number>;
 }
 
 export interface AgentsTable {
@@ -62,6 +72,8 @@ export interface AgentsTable {
   system_prompt: string | null;
   effort: Effort | null;
   fallback_model: string | null;
+  /** The agent's outputSchema as JSON text (migration 0006); null: free text. */
+  output_schema: string | null;
   next_fire_at: number | null;
   creator_id: string | null;
   created_at: number;
@@ -88,6 +100,8 @@ export interface RunsTable {
   executor_id: string | null;
   lease_expires_at: number | null;
   cancel_requested: Defaulted<number>;
+  /** The run's structured output as JSON text (migration 0006); null when it has none. */
+  structured_output: Defaulted<string | null>;
 }
 
 /** The hourly totals ledger (sql/run-totals.ts): finished runs of all agents per hour (epoch hours) and status. */
@@ -115,10 +129,71 @@ export interface SignInFailuresTable {
   failed_at: number;
 }
 
+/** A run's transcript, one row per event (migration 0006; sql/run-events.ts): `data` is the whole event as JSON. */
+export interface RunEventsTable {
+  run_id: string;
+  seq: number;
+  type: RunEventType;
+  at: number;
+  data: string;
+}
+
 /** Per-agent secrets; the value only ever encrypted (src/domain/secret-cipher.ts). */
 export interface AgentSecretsTable {
   agent_id: string;
   name: string;
   encrypted_value: string;
   updated_at: number;
+}
+
+/** Named leases of periodic tasks done once per deployment (migration 0009; sql/retention.ts). */
+export interface LeasesTable {
+  name: string;
+  /** The instance that claimed it last. */
+  holder: string;
+  expires_at: number;
+}
+
+/** Webhooks (migration 0010; sql/webhooks.ts): `events` and `agent_ids` are JSON text, `secret` is encrypted. */
+export interface WebhooksTable {
+  id: string;
+  name: string;
+  url: string;
+  events: string;
+  /** null: every agent. */
+  agent_ids: string | null;
+  format: WebhookFormat;
+  enabled: number;
+  secret: string;
+  /** Deliveries failed in a row (each after all its attempts); a delivered one resets it. */
+  consecutive_failures: Defaulted<number>;
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The outbox (migration 0010; sql/outbox.ts): events written with the change that caused them; `data` is JSON. */
+export interface OutboxEventsTable {
+  id: string;
+  type: WebhookEventType;
+  agent_id: string | null;
+  run_id: string | null;
+  data: string;
+  created_at: number;
+}
+
+/** One event for one webhook (migration 0010; sql/outbox.ts), claimed by one sender at a time. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  status: DeliveryStatus;
+  attempts: Defaulted<number>;
+  next_attempt_at: number | null;
+  claimed_by: string | null;
+  claim_expires_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
 }

@@ -6,12 +6,22 @@
  * - A queued run is claimed, its lease renewed and the run ended in sql/runs.ts.
  * - The hourly totals ledger, every rule of it, is kept in sql/run-totals.ts.
  * - "Active" and "finished" run, as SQL, are defined once in sql/predicates.ts.
+ * - A run's transcript is appended and listed in sql/run-events.ts.
  * - An agent's secrets are in sql/secrets.ts, only ever encrypted (the services hold the key).
+ * - Retention's deletes (small batches) and the named leases are in sql/retention.ts.
+ * - Webhooks are in sql/webhooks.ts; the outbox (events written with their cause, one delivery
+ *   per webhook) in sql/outbox.ts; the senders' claims and attempts in sql/delivery-claims.ts;
+ *   their part of the interface is webhooks-store.ts.
  * - The tables are typed in schema.ts; what differs between SQLite and PostgreSQL is named in
  *   dialect.ts and supplied by sqlite/ and postgres/; open-store.ts picks one. migrations/ only
  *   ever gains files.
  */
+import type { EncodedRunEvent, RunEvent } from '../domain/run-events.js';
+import type { AgentCursor } from '../domain/agent-cursor.js';
+import type { DeliveryClaimsStore, OutboxStore, WebhooksStore } from './webhooks-store.js';
 import type { Agent, AgentFields, AgentStats, GlobalStats, Role, Run, RunOutcome, RunUsage, User } from '../domain/types.js';
+
+export type * from './webhooks-store.js';
 
 /** An API token as listed (never its secret). */
 export interface TokenInfo {
@@ -23,6 +33,16 @@ export interface TokenInfo {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+}
+
+/** A token to store: only its hash and display prefix. */
+export interface NewToken {
+  userId: string;
+  label: string;
+  tokenHash: string;
+  prefix: string;
+  /** Registered from CRON_AGENTS_ADMIN_TOKEN: a start with another value of it revokes this one. */
+  fromEnv?: boolean;
 }
 
 /** The holder of a valid token, as authentication needs it. */
@@ -92,6 +112,19 @@ export interface RunQuery {
   since: number | null;
 }
 
+/** The creator of a new agent already has `agents` of them, the most they may have; nothing was written. */
+export class AgentCapReached extends Error {
+  constructor(readonly agents: number) {
+    super(`the creator already has ${agents} agents`);
+  }
+}
+
+/** A page of the agents list: at most `limit` agents after `after` (null: from the start). */
+export interface AgentsPage {
+  limit: number;
+  after: AgentCursor | null;
+}
+
 /** How the next scheduled run is derived when an agent changes. */
 export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt: number | null };
 
@@ -99,7 +132,19 @@ export type AgentUpdate = (current: Agent) => { fields: AgentFields; nextFireAt:
  * The only door to the database. Every method is one transaction or one atomic statement, so
  * several service instances can share one database.
  */
-export type Store = DatabaseStore & UsersTokensStore & SessionsStore & AgentsStore & SecretsStore & TicksStore & RunsStore & StatsStore;
+export type Store = DatabaseStore &
+  UsersTokensStore &
+  SessionsStore &
+  AgentsStore &
+  SecretsStore &
+  TicksStore &
+  RunsStore &
+  RunEventsStore &
+  StatsStore &
+  RetentionStore &
+  WebhooksStore &
+  OutboxStore &
+  DeliveryClaimsStore;
 
 /** The database itself, and the signals instances send each other through it. */
 export interface DatabaseStore {
@@ -119,17 +164,25 @@ export interface DatabaseStore {
 export interface UsersTokensStore {
   createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User>;
   findUserByName(name: string): Promise<User | null>;
-  /** A user with the password hash sign-in checks (null hash: the user has no password). */
+  /** Names compare without case (findUserByName too). A user with the password hash sign-in checks (null hash: the user has no password). */
   findUserCredentials(name: string): Promise<UserCredentials | null>;
   /** Sets (or, with null, removes) a user's password and ends all their sessions; false for an unknown user. */
   setUserPassword(userId: string, passwordHash: string | null): Promise<boolean>;
   listUsers(): Promise<User[]>;
   countUsers(): Promise<number>;
-  createToken(input: { userId: string; label: string; tokenHash: string; prefix: string }, now: number): Promise<TokenInfo>;
+  createToken(input: NewToken, now: number): Promise<TokenInfo>;
   findTokenHolder(tokenHash: string): Promise<TokenHolder | null>;
   findTokenByHash(tokenHash: string): Promise<TokenInfo | null>;
   touchToken(tokenId: string, now: number): Promise<void>;
   revokeToken(tokenId: string, now: number): Promise<boolean>;
+  /** Marks a token as the one CRON_AGENTS_ADMIN_TOKEN holds (tokens registered before migration 0007 may lack the mark). */
+  markEnvToken(tokenId: string): Promise<void>;
+  /**
+   * Revokes the active tokens of earlier values of CRON_AGENTS_ADMIN_TOKEN: every env token but
+   * `current` made no later than it (a later one is a newer value, set on another instance).
+   * Returns their ids.
+   */
+  revokeEarlierEnvTokens(current: { id: string; createdAt: number }, now: number): Promise<string[]>;
   listTokens(): Promise<TokenInfo[]>;
 }
 
@@ -153,9 +206,11 @@ export interface SessionsStore {
 
 /** sql/agents.ts */
 export interface AgentsStore {
-  listAgents(): Promise<Agent[]>;
+  /** Every agent, by name; or, with `page`, at most `limit` of them after the cursor. */
+  listAgents(page?: AgentsPage): Promise<Agent[]>;
   getAgent(id: string): Promise<Agent | null>;
-  createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent>;
+  /** With `maxAgentsOfCreator`, an AgentCapReached when the creator already has that many (counted in the insert's transaction). */
+  createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number, maxAgentsOfCreator?: number): Promise<Agent>;
   /** Reads, merges through `update` and writes in one transaction; null when the agent is gone. */
   updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null>;
   /** Hard delete; the agent's runs go with it. */
@@ -218,10 +273,45 @@ export interface RunsStore {
   listRuns(agentId: string, query: RunQuery): Promise<Run[]>;
 }
 
+/** Which events of a run to list: those after `after` (a seq; 0 for all), oldest first, at most `limit`. */
+export interface RunEventQuery {
+  after: number;
+  limit: number;
+}
+
+/** sql/run-events.ts: each run's transcript, written by its executor, read by the API. */
+export interface RunEventsStore {
+  /**
+   * Appends events of a run this executor holds, in one statement; false, and nothing written,
+   * when it no longer holds the run (fenced like recordUsage: ended, deleted or taken over).
+   */
+  appendRunEvents(runId: string, executorId: string, events: readonly EncodedRunEvent[]): Promise<boolean>;
+  /** The run's events after `query.after`, oldest first (an unknown run has none). */
+  listRunEvents(runId: string, query: RunEventQuery): Promise<RunEvent[]>;
+}
+
 /** sql/stats.ts, over the totals ledger of sql/run-totals.ts. */
 export interface StatsStore {
   agentStats(agentId: string, since: number, now: number): Promise<AgentStats>;
   globalStats(since: number, now: number): Promise<GlobalStats>;
   /** Recomputes the global hourly totals from the runs (after a bulk import past the store). */
   rebuildRunTotals(): Promise<void>;
+}
+
+/** What one prune batch deleted: events of old runs, or (once those are gone) the runs. */
+export interface PruneBatch {
+  runs: number;
+  events: number;
+}
+
+/** sql/retention.ts: deleting what is older than the retention, a small batch per statement. */
+export interface RetentionStore {
+  /** Claims the named lease until `until`, unless another claim is still valid at `now`; true when claimed. */
+  claimLease(name: string, holder: string, now: number, until: number): Promise<boolean>;
+  /**
+   * One batch of at most `limit` rows: events of the oldest runs that ended before `endedBefore`,
+   * or, when those have none, the runs themselves. Zero of both: nothing is left to prune. The
+   * hourly totals keep the deleted runs.
+   */
+  pruneRunsBatch(endedBefore: number, limit: number): Promise<PruneBatch>;
 }

@@ -102,6 +102,7 @@ for (const dialect of dialectsUnderTest()) {
           systemPrompt: null,
           effort: null,
           fallbackModel: null,
+          outputSchema: null,
           // Friday 2026-01-09 17:00 UTC is the first slot after Monday 08:00.
           nextRunAt: '2026-01-09T17:00:00.000Z',
           lastRunAt: null,

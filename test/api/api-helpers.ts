@@ -162,6 +162,7 @@ const AGENT_KEYS = [
   'model',
   'name',
   'nextRunAt',
+  'outputSchema',
   'prompt',
   'schedule',
   'systemPrompt',
@@ -194,6 +195,7 @@ export function expectAgentShape(agent: AgentJson): void {
   expect(nullOr(agent.systemPrompt, 'string')).toBe(true);
   expect(nullOr(agent.effort, 'string')).toBe(true);
   expect(nullOr(agent.fallbackModel, 'string')).toBe(true);
+  expect(agent.outputSchema === null || typeof agent.outputSchema === 'object').toBe(true);
   expect(nullOrIso(agent.nextRunAt)).toBe(true);
   expect(nullOrIso(agent.lastRunAt)).toBe(true);
   expect(nullOr(agent.lastStatus, 'string')).toBe(true);
@@ -224,6 +226,7 @@ const RUN_KEYS = [
   'scheduledFor',
   'startedAt',
   'status',
+  'structuredOutput',
   'trigger',
 ];
 

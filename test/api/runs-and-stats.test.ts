@@ -165,6 +165,7 @@ for (const dialect of dialectsUnderTest()) {
           completedAt: iso(START + 90_000),
           durationMs: 90_000,
           executorId: t.app.config.instanceId,
+          structuredOutput: null,
         });
         const after = await getAgent(t, agent.id);
         expect(after.lastStatus).toBe('success');

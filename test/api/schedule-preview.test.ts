@@ -44,6 +44,20 @@ describe('POST /api/schedules/preview', () => {
     expect(Date.parse(seconds.body.data.nextRuns[1]!) - Date.parse(seconds.body.data.nextRuns[0]!)).toBe(10_000);
   });
 
+  it('accepts a stepped value with a start (0/5), and describes it and lists its next fires like any other', async () => {
+    const response = await preview({ schedule: '0/5 * * * *' });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.data).toEqual({
+      schedule: '0/5 * * * *',
+      timezone: 'UTC',
+      description: 'Every 5 minutes',
+      nextRuns: ['2026-01-05T08:05:00.000Z', '2026-01-05T08:10:00.000Z', '2026-01-05T08:15:00.000Z', '2026-01-05T08:20:00.000Z', '2026-01-05T08:25:00.000Z'],
+    });
+    const seconds = await preview({ schedule: '5/10 * * * * *' });
+    expect(seconds.body.data.description).toBe('Every 10 seconds, starting at 5 seconds past the minute');
+    expect(seconds.body.data.nextRuns).toEqual([5, 15, 25, 35, 45].map((s) => `2026-01-05T08:00:${String(s).padStart(2, '0')}.000Z`));
+  });
+
   it('canonicalises the timezone name', async () => {
     const response = await preview({ schedule: '0 9 * * *', timezone: 'europe/berlin' });
     expect(response.status).toBe(200);

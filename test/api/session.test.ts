@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/domain/passwords.js';
-import { SESSION_IDLE_MS, SESSION_MAX_MS, SIGN_IN_LIMIT_PER_ADDRESS, SIGN_IN_LIMIT_PER_NAME, SIGN_IN_WINDOW_MS } from '../../src/domain/sessions.js';
+import {
+  SESSION_IDLE_MS,
+  SESSION_MAX_MS,
+  SIGN_IN_LIMIT_PER_ADDRESS,
+  SIGN_IN_LIMIT_PER_PAIR,
+  SIGN_IN_SLOWDOWN_AFTER,
+  SIGN_IN_SLOWDOWN_BASE_MS,
+  SIGN_IN_WINDOW_MS,
+  slowDownMs,
+} from '../../src/domain/sessions.js';
 import type { Role } from '../../src/domain/types.js';
 import type { TestApp } from '../support/test-app.js';
 import { agentBody, call, expectError, useTestApp, type AgentJson, type ErrorJson } from './api-helpers.js';
@@ -271,8 +280,8 @@ describe('rate limit on failed sign-ins', () => {
     await setPassword('admin-user');
   });
 
-  it(`after ${SIGN_IN_LIMIT_PER_NAME} failures for a name, answers 429 with Retry-After, even to the right password`, async () => {
-    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME; i++) {
+  it(`after ${SIGN_IN_LIMIT_PER_PAIR} failures for a name from one address, answers that address 429 with Retry-After, even to the right password`, async () => {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_PAIR; i++) {
       t.clock.jumpTo(t.clock.now() + 1000);
       expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: `guess ${i}` } })).status).toBe(401);
     }
@@ -292,11 +301,11 @@ describe('rate limit on failed sign-ins', () => {
   });
 
   it('a successful sign-in clears the failures of that name', async () => {
-    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME - 1; i++) {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_PAIR - 1; i++) {
       expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: 'wrong' } })).status).toBe(401);
     }
     await signIn('member-user');
-    for (let i = 0; i < SIGN_IN_LIMIT_PER_NAME - 1; i++) {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_PAIR - 1; i++) {
       expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: 'wrong' } })).status).toBe(401);
     }
     await signIn('member-user');
@@ -311,6 +320,84 @@ describe('rate limit on failed sign-ins', () => {
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '198.51.100.8' })).status).toBe(200);
+  });
+});
+
+describe('failed sign-ins for a name only slow it down: nobody can lock another out (issue 13)', () => {
+  useTestApp('each', async (app) => {
+    t = app;
+    await setPassword('member-user');
+  });
+
+  const realPause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * A sign-in whose `nameFailures` earlier failures slow it down by slowDownMs: it is still
+   * unanswered when the fake clock has moved 1 ms less than that (and real time has passed for the
+   * password check), and answered once it has moved the rest. The password check itself takes
+   * real time (scrypt), never fake time.
+   */
+  async function slowedSignIn(name: string, password: string, ip: string, nameFailures: number, checkDelay = true) {
+    let answered = false;
+    const pending = browser('POST', '/api/session', { body: { name, password }, ip }).finally(() => {
+      answered = true;
+    });
+    const delayMs = slowDownMs(nameFailures);
+    if (delayMs > 0) {
+      await t.idle();
+      await t.advance(delayMs - 1);
+      if (checkDelay) {
+        await realPause(200);
+        expect(answered, `answered before ${delayMs} ms had passed`).toBe(false);
+      }
+      await t.advance(1);
+    }
+    return pending;
+  }
+
+  it('the right password from an address that has not failed signs in, whatever other addresses tried', async () => {
+    const failures = 2 * SIGN_IN_LIMIT_PER_PAIR;
+    for (let i = 0; i < failures; i++) {
+      const response = await slowedSignIn('member-user', `guess ${i}`, `203.0.113.${i + 1}`, i, false);
+      expect(response.status, response.text).toBe(401);
+    }
+    const response = await slowedSignIn('member-user', PASSWORD, '198.51.100.99', failures, false);
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.data.user.name).toBe('member-user');
+  });
+
+  it(`locks the (name, address) pair after ${SIGN_IN_LIMIT_PER_PAIR} failures, and no other pair`, async () => {
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_PAIR; i++) {
+      expect((await slowedSignIn('member-user', `guess ${i}`, '203.0.113.5', i)).status).toBe(401);
+    }
+    // Refused at once, before any slowing down.
+    const locked = await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '203.0.113.5' });
+    expect(locked.status, locked.text).toBe(429);
+    expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await slowedSignIn('member-user', PASSWORD, '203.0.113.6', SIGN_IN_LIMIT_PER_PAIR)).status).toBe(200);
+  });
+
+  it('slows attempts for a name down from the fifth failure, more with each, from every address alike; not other names', async () => {
+    expect(slowDownMs(SIGN_IN_SLOWDOWN_AFTER - 1)).toBe(0);
+    expect(slowDownMs(SIGN_IN_SLOWDOWN_AFTER)).toBe(SIGN_IN_SLOWDOWN_BASE_MS);
+    for (let i = 0; i < SIGN_IN_SLOWDOWN_AFTER + 2; i++) {
+      expect((await slowedSignIn('member-user', 'wrong', `203.0.113.${i + 1}`, i)).status).toBe(401);
+    }
+    expect((await slowedSignIn('member-user', PASSWORD, '203.0.113.50', SIGN_IN_SLOWDOWN_AFTER + 2)).status).toBe(200);
+    // Other names are not slowed down; the right password cleared the name's failures.
+    expect((await slowedSignIn('admin-user', 'wrong', '203.0.113.50', 0)).status).toBe(401);
+    expect((await slowedSignIn('member-user', 'wrong', '203.0.113.50', 0)).status).toBe(401);
+  });
+
+  it('"MEMBER-USER " is member-user: it signs in as them and its failures count against the same pair', async () => {
+    const signedIn = await slowedSignIn(' MEMBER-USER ', PASSWORD, '203.0.113.9', 0);
+    expect(signedIn.status, signedIn.text).toBe(200);
+    expect(signedIn.body.data.user.name).toBe('member-user');
+    for (let i = 0; i < SIGN_IN_LIMIT_PER_PAIR; i++) {
+      const name = ['MEMBER-USER ', 'member-user', 'Member-User'][i % 3]!;
+      expect((await slowedSignIn(name, 'wrong', '203.0.113.9', i)).status).toBe(401);
+    }
+    expect((await browser('POST', '/api/session', { body: { name: 'member-user', password: PASSWORD }, ip: '203.0.113.9' })).status).toBe(429);
   });
 });
 

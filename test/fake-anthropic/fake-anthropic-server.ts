@@ -49,6 +49,8 @@ export interface FakeScript {
   errorOnTurn: number;
   /** One tool call per tool turn, any tool with any input (`steps=`); null: `tool` and `command`. */
   steps: FakeToolStep[] | null;
+  /** Characters of a comment ending each Bash command (`pad=`): very large tool calls from a short prompt. */
+  padding: number;
 }
 
 /** A tool call the fake model makes, as given by the `steps` directive. */
@@ -71,6 +73,7 @@ export const DEFAULT_SCRIPT: Readonly<FakeScript> = Object.freeze({
   errorMessage: '',
   errorOnTurn: 0,
   steps: null,
+  padding: 0,
 });
 
 export type RequestKind = 'main' | 'side' | 'count_tokens';
@@ -194,6 +197,9 @@ export function parseDirective(text: string, base: Readonly<FakeScript> = DEFAUL
         break;
       case 'error_on_turn':
         script.errorOnTurn = int();
+        break;
+      case 'pad':
+        script.padding = int();
         break;
       case 'steps':
         script.steps = parseSteps(raw);
@@ -362,7 +368,10 @@ function sideReplyText(request: MessagesRequest): string {
 }
 
 function toolInput(script: FakeScript): Record<string, unknown> {
-  if (script.tool === 'Bash') return { command: script.command, description: 'Run a command' };
+  if (script.tool === 'Bash') {
+    const command = script.padding > 0 ? `${script.command} # ${'p'.repeat(script.padding)}` : script.command;
+    return { command, description: 'Run a command' };
+  }
   if (script.tool === 'Read') return { file_path: script.command };
   return { command: script.command };
 }

@@ -66,6 +66,15 @@ for (const dialect of dialectsUnderTest()) {
       expect((await store.findUserCredentials('dan'))?.passwordHash).toMatch(/^scrypt\$/);
     });
 
+    it('user names are unique without regard to case, and found without it', async () => {
+      const alice = await access.createUser({ name: 'alice', role: 'member' });
+      await expect(access.createUser({ name: 'ALICE', role: 'viewer' })).rejects.toThrow('a user named "ALICE" already exists');
+      expect(await access.findUser('Alice')).toEqual(alice);
+      expect((await access.issueTokenByName('ALICE', 'cli')).info.userName).toBe('alice');
+      expect((await store.findUserCredentials('aLiCe'))?.user).toEqual(alice);
+      expect((await access.listUsers()).map((u) => u.name)).toEqual(['alice']);
+    });
+
     describe('the first admin', () => {
       it('on an empty database, creates "admin" with a token printed once, and nothing the next time', async () => {
         const printed: string[] = [];
@@ -93,6 +102,30 @@ for (const dialect of dialectsUnderTest()) {
         await bootstrapAdmin(deps, given);
         await expect(access.authenticateToken(given, silentLogger)).rejects.toBeInstanceOf(UnauthorizedError);
         expect(logger.warnings).toEqual(['CRON_AGENTS_ADMIN_TOKEN was revoked and stays revoked; set a new one']);
+      });
+
+      it('a changed CRON_AGENTS_ADMIN_TOKEN revokes the token of its previous value, and only that', async () => {
+        const logger = recordingLogger();
+        const deps = { store, clock, logger, print: () => {} };
+        const previous = `previous-${'p'.repeat(40)}`;
+        const next = `next-${'n'.repeat(40)}`;
+        await bootstrapAdmin(deps, previous);
+        const admin = (await access.findUser('admin'))!;
+        const cliToken = await access.issueToken(admin, 'laptop');
+        clock.jumpTo(clock.now() + 60_000);
+
+        await bootstrapAdmin(deps, next);
+        await expect(access.authenticateToken(previous, silentLogger)).rejects.toBeInstanceOf(UnauthorizedError);
+        expect(await access.authenticateToken(next, silentLogger)).toMatchObject({ name: 'admin' });
+        expect(await access.authenticateToken(cliToken.token, silentLogger)).toMatchObject({ name: 'admin' });
+        expect(logger.warnings).toEqual(['CRON_AGENTS_ADMIN_TOKEN changed: the token of its previous value is revoked']);
+
+        // An instance still started with the previous value finds it revoked, and revokes nothing newer.
+        await bootstrapAdmin(deps, previous);
+        expect(await access.authenticateToken(next, silentLogger)).toMatchObject({ name: 'admin' });
+        // Unsetting the variable revokes nothing: the token stays until revoked by hand.
+        await bootstrapAdmin(deps, null);
+        expect(await access.authenticateToken(next, silentLogger)).toMatchObject({ name: 'admin' });
       });
 
       it('warns when the user "admin" holding the token is not an admin', async () => {

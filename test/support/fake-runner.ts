@@ -1,3 +1,4 @@
+import type { RunEventInput } from '../../src/domain/run-events.js';
 import { ZERO_USAGE, type RunOutcome, type RunUsage } from '../../src/domain/types.js';
 import type { AgentRunRequest, AgentRunner } from '../../src/engine/agent-runner.js';
 import { deferred, type Deferred } from './deferred.js';
@@ -12,6 +13,8 @@ export interface PendingFakeRun {
    * the callback the real runner uses. Ignored once the run has ended.
    */
   accrue(usage: Partial<RunUsage>): void;
+  /** Reports transcript events through `request.onEvent`, as the real runner does. Ignored once the run has ended. */
+  emit(...events: RunEventInput[]): void;
   /** Ends the run; its usage is what accrued unless `outcome` says otherwise. */
   finish(outcome?: Partial<RunOutcome>): void;
   result: Deferred<RunOutcome>;
@@ -46,6 +49,10 @@ export class FakeRunner implements AgentRunner {
         if (ended) return;
         usage = addUsage(usage, more);
         request.onProgress?.({ ...usage });
+      },
+      emit(...events) {
+        if (ended) return;
+        for (const event of events) request.onEvent?.(event);
       },
       finish: (outcome = {}) => end({ ...usage, status: 'success', output: 'done', ...outcome }),
     };

@@ -46,6 +46,7 @@ describe('planNewAgent', () => {
       systemPrompt: null,
       effort: null,
       fallbackModel: null,
+      outputSchema: null,
     });
     expect(nextFireAt).toBe(t('2026-01-05T09:00:00Z'));
   });

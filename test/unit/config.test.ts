@@ -144,4 +144,31 @@ describe('loadConfig', () => {
       expect(() => loadConfig(env)).toThrow(message);
     });
   });
+
+  describe('limits for a shared deployment (issue 13)', () => {
+    it('by default allows 200 agents per member and any interval', () => {
+      expect(loadConfig({})).toMatchObject({ maxAgentsPerUser: 200, minIntervalMs: 0 });
+      expect(DEFAULTS.maxAgentsPerUser).toBe(200);
+    });
+
+    it('reads CRON_AGENTS_MAX_AGENTS_PER_USER and CRON_AGENTS_MIN_INTERVAL (a duration; a bare number is seconds)', () => {
+      expect(loadConfig({ CRON_AGENTS_MAX_AGENTS_PER_USER: '50', CRON_AGENTS_MIN_INTERVAL: '5m' })).toMatchObject({
+        maxAgentsPerUser: 50,
+        minIntervalMs: 300_000,
+      });
+      expect(loadConfig({ CRON_AGENTS_MIN_INTERVAL: '90' }).minIntervalMs).toBe(90_000);
+      expect(loadConfig({ CRON_AGENTS_MIN_INTERVAL: '0' }).minIntervalMs).toBe(0);
+    });
+
+    it.each([
+      [{ CRON_AGENTS_MAX_AGENTS_PER_USER: '0' }, 'CRON_AGENTS_MAX_AGENTS_PER_USER must be between 1 and 1000000, got 0'],
+      [{ CRON_AGENTS_MAX_AGENTS_PER_USER: 'many' }, 'CRON_AGENTS_MAX_AGENTS_PER_USER must be a whole number, got "many"'],
+      [{ CRON_AGENTS_MIN_INTERVAL: 'hourly' }, 'CRON_AGENTS_MIN_INTERVAL must be a duration such as 30m, 1h or 90s, got "hourly"'],
+      [{ CRON_AGENTS_MIN_INTERVAL: '8d' }, 'CRON_AGENTS_MIN_INTERVAL must be a duration'],
+      [{ CRON_AGENTS_MIN_INTERVAL: '200h' }, 'CRON_AGENTS_MIN_INTERVAL must be at most 168h, got "200h"'],
+    ])('refuses %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeTimezone, parseSchedule, validateSchedule, type CronSchedule } from '../../src/domain/cron.js';
 import { ValidationError } from '../../src/domain/errors.js';
+import { formatDuration, shortestInterval } from '../../src/domain/schedule-interval.js';
 
 const t = (iso: string): number => Date.parse(iso);
 const iso = (instant: number | null): string | null => (instant === null ? null : new Date(instant).toISOString());
@@ -103,6 +104,66 @@ describe('parseSchedule: expressions', () => {
   it('names a different field when asked', () => {
     const error = validationErrorOf(() => parseSchedule('nope', 'UTC', 'cron'));
     expect(error.details[0]?.field).toBe('cron');
+  });
+});
+
+describe('stepped values with a start (N/step), as Kubernetes, Quartz and AWS accept them', () => {
+  it('`5/10 * * * * *` fires at 5, 15, ... 55 seconds past each minute', () => {
+    const schedule = parseSchedule('5/10 * * * * *', 'UTC');
+    expect(slotsBetween(schedule, '2026-01-05T08:00:00Z', '2026-01-05T08:01:00Z')).toEqual(
+      [5, 15, 25, 35, 45, 55].map((second) => `2026-01-05T08:00:${String(second).padStart(2, '0')}.000Z`),
+    );
+  });
+
+  it('`0/5 * * * *` is every five minutes from :00, like `*/5`', () => {
+    const stepped = parseSchedule('0/5 * * * *', 'UTC');
+    const wildcard = parseSchedule('*/5 * * * *', 'UTC');
+    expect(slotsAfter(stepped, '2026-01-05T08:02:00Z', 4)).toEqual([
+      '2026-01-05T08:05:00.000Z',
+      '2026-01-05T08:10:00.000Z',
+      '2026-01-05T08:15:00.000Z',
+      '2026-01-05T08:20:00.000Z',
+    ]);
+    expect(slotsAfter(stepped, '2026-01-05T08:02:00Z', 30)).toEqual(slotsAfter(wildcard, '2026-01-05T08:02:00Z', 30));
+  });
+
+  it("a start runs up to the field's maximum: `0 0 2/10 * *` fires on days 2, 12, 22", () => {
+    expect(slotsAfter(parseSchedule('0 0 2/10 * *', 'UTC'), '2026-01-01T00:00:00Z', 4)).toEqual([
+      '2026-01-02T00:00:00.000Z',
+      '2026-01-12T00:00:00.000Z',
+      '2026-01-22T00:00:00.000Z',
+      '2026-02-02T00:00:00.000Z',
+    ]);
+  });
+
+  it.each([
+    ['a step without a start', '/10 * * * *', /write \*\/10 or 0\/10/],
+    ['a start out of range', '70/5 * * * *', /70\/5: the start is out of range/],
+    ['a zero step', '5/0 * * * *', /stepping: 0/],
+  ])('refuses %s with a message naming `schedule`', (_label, expression, message) => {
+    const error = validationErrorOf(() => parseSchedule(expression, 'UTC'));
+    expect(error.details).toEqual([{ field: 'schedule', message: matching(message) }]);
+  });
+});
+
+describe('shortestInterval: how close two fires of a schedule come', () => {
+  it.each([
+    ['*/10 * * * * *', 'UTC', 10_000],
+    ['0,1 9 * * *', 'UTC', 60_000],
+    ['0 9 * * 1-5', 'UTC', 86_400_000],
+    // Spring forward on 2026-03-29 in Berlin: 01:00 CET and 03:00 CEST are one real hour apart.
+    ['0 1,3 * * *', 'Europe/Berlin', 3_600_000],
+  ])('%s in %s: %d ms', (expression, timezone, expected) => {
+    expect(shortestInterval(parseSchedule(expression, timezone), t('2026-03-20T00:00:00Z'), 0)).toBe(expected);
+  });
+
+  it('stops at the first gap below the floor, and is null for a schedule that fires once', () => {
+    expect(shortestInterval(parseSchedule('* * * * * *', 'UTC'), t('2026-01-05T08:00:00Z'), 60_000)).toBe(1000);
+    expect(shortestInterval(parseSchedule('0 0 1 1 *', 'UTC'), t('2026-01-05T08:00:00Z'), 0)).toBe(365 * 86_400_000);
+  });
+
+  it('formats durations as the configuration writes them', () => {
+    expect([90_000, 300_000, 7_200_000, 1500].map(formatDuration)).toEqual(['90s', '5m', '2h', '1500ms']);
   });
 });
 

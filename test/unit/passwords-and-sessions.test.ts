@@ -9,6 +9,7 @@ import {
   hashSessionId,
   retryAfterMs,
   signInSubjects,
+  slowDownMs,
   slidingExpiry,
 } from '../../src/domain/sessions.js';
 
@@ -73,7 +74,11 @@ describe('sessions', () => {
   });
 
   it('names rate-limit subjects without case', () => {
-    expect(signInSubjects(' Alice ', '::1')).toEqual({ name: 'name:alice', address: 'ip:::1' });
+    expect(signInSubjects(' Alice ', '::1')).toEqual({ pair: 'pair:::1 alice', name: 'name:alice', address: 'ip:::1' });
+  });
+
+  it('slows a name down from its fifth failure, doubling up to the maximum', () => {
+    expect([0, 4, 5, 6, 7, 9, 10, 1000].map(slowDownMs)).toEqual([0, 0, 500, 1000, 2000, 8000, 15_000, 15_000]);
   });
 
   it('computes how long to wait from the failures in the sliding window', () => {

@@ -75,6 +75,18 @@ export const RunsQuery = Type.Object(
 
 export const StatsQuery = Type.Object({ period: Type.Optional(PeriodField) }, { additionalProperties: false });
 
+/** Paging of GET /api/agents, optional: without both, the whole list (other parameters are ignored, as before paging existed). */
+export const AgentsQuery = Type.Object({
+  limit: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: LIMITS.agentsPageMax,
+      description: `Agents per page; with it (or cursor) the answer is a page and carries nextCursor. Default when paging: ${LIMITS.agentsPageDefault}`,
+    }),
+  ),
+  cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 2_000, description: "The previous page's nextCursor" })),
+});
+
 const UserRef = Type.Object({ id: Type.String(), name: Type.String() });
 
 export const AgentJson = Type.Object(
@@ -102,6 +114,13 @@ export const AgentJson = Type.Object(
 );
 export type AgentJson = Static<typeof AgentJson>;
 
+/** GET /api/agents: the spec's `{"data": [...]}`; `nextCursor` only when paging. */
+export const AgentListJson = Type.Object({
+  data: Type.Array(AgentJson),
+  nextCursor: Type.Optional(OrNull(Type.String(), { description: 'Only when paging: the cursor of the next page; null on the last' })),
+});
+export type AgentListJson = Static<typeof AgentListJson>;
+
 export const DeletedAgentJson = Type.Object({ id: Type.String(), name: Type.String() });
 
 export const RunJson = Type.Object(
@@ -123,6 +142,7 @@ export const RunJson = Type.Object(
     completedAt: NullableInstant,
     durationMs: OrNull(Type.Integer()),
     executorId: OrNull(Type.String(), { description: 'The service instance that executed the run' }),
+    structuredOutput: Type.Unknown({ description: "The answer as the agent's outputSchema shapes it (parsed JSON); null without one" }),
   },
   { $id: 'Run' },
 );

@@ -5,8 +5,10 @@
  */
 export * from './common.js';
 export * from './agents.js';
+export * from './runs.js';
 export * from './access.js';
 export * from './secrets.js';
+export * from './webhooks.js';
 export * from './session.js';
 export * from './schedules.js';
 export * from './passwords.js';

@@ -6,7 +6,7 @@ import { NonBlank, OrNull, StringEnum } from './common.js';
 
 /**
  * An agent's run options (MCP servers, workspace, tool and network limits, system prompt, effort,
- * fallback model): request fields and response properties, spread into the agent schemas. The
+ * fallback model, output schema): request fields and response properties, spread into the agent schemas. The
  * schema checks types and sizes; src/domain (mcp-servers.ts, workspace-spec.ts,
  * allowed-domains.ts) checks the rest and names the field of any problem.
  */
@@ -97,6 +97,13 @@ const FallbackModelField = Type.String({
   description: 'Model used when the model is overloaded (comma-separated to try several in order)',
 });
 
+const OUTPUT_SCHEMA_NOTE =
+  `A JSON Schema of an object (top-level "type": "object", at most ${LIMITS.outputSchemaBytes} bytes as JSON) the answer of each run must satisfy: ` +
+  "the run's structuredOutput is that answer, and a run whose answer does not satisfy it ends as error. Default: null (free text)";
+
+/** Any JSON object: its contents are checked by src/domain/output-schema.ts (ajv compiles it). */
+const OutputSchemaField = Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true, description: OUTPUT_SCHEMA_NOTE });
+
 /** The run options of a create or update body (all optional; null clears a nullable one). */
 export const RunOptionsBody = {
   disallowedTools: Type.Optional(RuleList('Permission rules removed from every run, even if allowed. Default: none')),
@@ -106,6 +113,7 @@ export const RunOptionsBody = {
   systemPrompt: Type.Optional(Type.Union([NonBlank(LIMITS.systemPromptLength, "Appended to Claude Code's system prompt"), Type.Null()])),
   effort: Type.Optional(Type.Union([EffortField, Type.Null()])),
   fallbackModel: Type.Optional(Type.Union([FallbackModelField, Type.Null()])),
+  outputSchema: Type.Optional(Type.Union([OutputSchemaField, Type.Null()])),
 };
 
 const McpServerJson = Type.Object({
@@ -132,4 +140,5 @@ export const RunOptionsJson = {
   systemPrompt: OrNull(Type.String()),
   effort: OrNull(StringEnum(EFFORTS)),
   fallbackModel: OrNull(Type.String()),
+  outputSchema: OrNull(Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true })),
 };

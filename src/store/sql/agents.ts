@@ -1,11 +1,12 @@
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
 import { newId } from '../../domain/ids.js';
 import { toMcpServerSpec } from '../../domain/mcp-servers.js';
+import type { OutputSchema } from '../../domain/output-schema.js';
 import { toWorkspaceSpec } from '../../domain/workspace-spec.js';
 import { RUN_STATUSES, type Agent, type AgentFields, type McpServerSpec, type RunStatus } from '../../domain/types.js';
 import { num, numOrNull, type DialectTraits } from '../dialect.js';
 import type { AgentsTable, Database } from '../schema.js';
-import type { AgentsStore, AgentUpdate } from '../store.js';
+import { AgentCapReached, type AgentsPage, type AgentsStore, type AgentUpdate } from '../store.js';
 import { precompiled } from './precompiled.js';
 import type { SqlRunTotals } from './run-totals.js';
 
@@ -17,15 +18,21 @@ export class SqlAgents implements AgentsStore {
     private readonly totals: SqlRunTotals,
   ) {}
 
-  async listAgents(): Promise<Agent[]> {
+  async listAgents(page?: AgentsPage): Promise<Agent[]> {
     // Alphabetical as people read it: case does not split the list ("alpha" before "Zed"); ties
     // by byte order, the same on both databases whatever PostgreSQL's collation.
-    const rows = await this.agentQuery()
+    const byteOrder = (name: RawBuilder<unknown> | string) => (this.traits.name === 'postgres' ? sql`${name} collate "C"` : sql`${name}`);
+    let query = this.agentQuery()
       .orderBy(sql`lower(a.name)`)
-      .orderBy(this.traits.name === 'postgres' ? sql`a.name collate "C"` : sql`a.name`)
-      .orderBy('a.id')
-      .execute();
-    return rows.map(toAgent);
+      .orderBy(byteOrder(sql.ref('a.name')))
+      .orderBy('a.id');
+    if (page?.after) {
+      // A page starts after the cursor in that same order (a row-value comparison, on both databases).
+      const { name, id } = page.after;
+      query = query.where(sql<boolean>`(lower(a.name), ${byteOrder(sql.ref('a.name'))}, a.id) > (lower(${name}), ${byteOrder(sql.val(name))}, ${id})`);
+    }
+    if (page) query = query.limit(page.limit);
+    return (await query.execute()).map(toAgent);
   }
 
   async getAgent(id: string): Promise<Agent | null> {
@@ -38,12 +45,27 @@ export class SqlAgents implements AgentsStore {
     return row ? toAgent(row) : null;
   }
 
-  async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number): Promise<Agent> {
+  async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number, maxAgentsOfCreator?: number): Promise<Agent> {
     const id = newId(now);
-    await this.db
-      .insertInto('agents')
-      .values({ id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now })
-      .execute();
+    const row = { id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now };
+    if (maxAgentsOfCreator === undefined || creatorId === null) {
+      await this.db.insertInto('agents').values(row).execute();
+    } else {
+      await this.db.transaction().execute(async (trx) => {
+        // The creator's row is locked on PostgreSQL, so one member's concurrent creates count one
+        // after the other (SQLite serialises writers already).
+        let creator = trx.selectFrom('users').select('id').where('id', '=', creatorId);
+        if (this.traits.skipLocked) creator = creator.forUpdate();
+        await creator.executeTakeFirst();
+        const { n } = await trx
+          .selectFrom('agents')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('creator_id', '=', creatorId)
+          .executeTakeFirstOrThrow();
+        if (num(n) >= maxAgentsOfCreator) throw new AgentCapReached(num(n));
+        await trx.insertInto('agents').values(row).execute();
+      });
+    }
     const agent = await this.getAgent(id);
     if (!agent) throw new Error(`agent ${id} vanished right after it was created`);
     return agent;
@@ -151,6 +173,7 @@ function toAgent(row: AgentRow): Agent {
     systemPrompt: row.system_prompt,
     effort: row.effort,
     fallbackModel: row.fallback_model,
+    outputSchema: parseOutputSchemaColumn(row.output_schema),
     nextFireAt: numOrNull(row.next_fire_at),
     lastRunAt,
     lastStatus,
@@ -178,6 +201,13 @@ function parseMcpServers(json: string): Record<string, McpServerSpec> {
   return servers;
 }
 
+/** The stored outputSchema (written from a checked schema object; anything else reads as none). */
+function parseOutputSchemaColumn(json: string | null): OutputSchema | null {
+  if (json === null) return null;
+  const value: unknown = JSON.parse(json);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...value } : null;
+}
+
 function agentColumns(fields: AgentFields) {
   return {
     name: fields.name,
@@ -197,5 +227,6 @@ function agentColumns(fields: AgentFields) {
     system_prompt: fields.systemPrompt,
     effort: fields.effort,
     fallback_model: fields.fallbackModel,
+    output_schema: fields.outputSchema === null ? null : JSON.stringify(fields.outputSchema),
   };
 }

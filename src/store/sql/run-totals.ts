@@ -32,6 +32,9 @@ export interface DeletedRun {
  * 4. A reader takes whole hours from it, the part of the first hour before that hour's end from
  *    the runs, and the runs not ended yet from the small index of active runs: each run is
  *    counted by exactly one of the three.
+ * 5. Runs deleted by retention (retention.ts) stay in it: the hourly totals outlive the runs, so
+ *    the global stats stay right for periods longer than the retention (but for the part of
+ *    the period's first hour that rule 4 reads from the runs).
  */
 export class SqlRunTotals {
   constructor(private readonly db: Kysely<Database>) {}

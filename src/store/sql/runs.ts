@@ -1,16 +1,19 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Run, RunOutcome, RunUsage } from '../../domain/types.js';
-import { bigint, durationUntil, num, numOrNull, type DialectTraits } from '../dialect.js';
+import { bigint, durationUntil, num, type DialectTraits } from '../dialect.js';
 import type { Database, RunsTable } from '../schema.js';
 import type { CancelResult, ClaimedRun, RunQuery, RunsStore } from '../store.js';
 import type { SqlAgents } from './agents.js';
 import { ACTIVE } from './predicates.js';
+import type { SqlOutbox } from './outbox.js';
+import { toRun } from './run-rows.js';
 import type { SqlRunTotals } from './run-totals.js';
 
 /**
  * Runs through their lifecycle: queued (manual runs here; scheduled ones in ticks.ts), claimed
  * by an executor under a lease, the lease renewed, ended by their executor, by a cancel or by
- * recovery. Every statement that ends a run adds it to the totals ledger in its transaction.
+ * recovery. Every statement that ends a run adds it to the totals ledger, and writes its events
+ * to the outbox (outbox.ts), in its transaction.
  */
 export class SqlRuns implements RunsStore {
   constructor(
@@ -18,6 +21,7 @@ export class SqlRuns implements RunsStore {
     private readonly traits: DialectTraits,
     private readonly agents: SqlAgents,
     private readonly totals: SqlRunTotals,
+    private readonly outbox: SqlOutbox,
   ) {}
 
   async enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null> {
@@ -86,13 +90,15 @@ export class SqlRuns implements RunsStore {
   }
 
   async finishRun(runId: string, executorId: string, outcome: RunOutcome, now: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    let deliveries = 0;
+    const finished = await this.db.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('runs')
         .set({
           status: outcome.status,
           output: outcome.output,
           ...usageColumns(outcome),
+          structured_output: outcome.structuredOutput === undefined || outcome.structuredOutput === null ? null : JSON.stringify(outcome.structuredOutput),
           completed_at: now,
           duration_ms: durationUntil(now),
           lease_expires_at: null,
@@ -103,12 +109,16 @@ export class SqlRuns implements RunsStore {
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
       await this.totals.addEndedRun(trx, runId);
+      deliveries = await this.outbox.emitRunsEnded(trx, [runId], now);
       return true;
     });
+    if (deliveries > 0) this.outbox.written();
+    return finished;
   }
 
   async requestCancel(agentId: string, now: number): Promise<CancelResult> {
-    return this.db.transaction().execute(async (trx) => {
+    let deliveries = 0;
+    const result = await this.db.transaction().execute(async (trx) => {
       await this.agents.lockAgent(trx, agentId);
       const queued = await trx
         .updateTable('runs')
@@ -122,6 +132,11 @@ export class SqlRuns implements RunsStore {
         trx,
         queued.map((r) => r.id),
       );
+      deliveries = await this.outbox.emitRunsEnded(
+        trx,
+        queued.map((r) => r.id),
+        now,
+      );
       const running = await trx
         .updateTable('runs')
         .set({ cancel_requested: 1 })
@@ -132,15 +147,21 @@ export class SqlRuns implements RunsStore {
         .execute();
       return { cancelledQueued: queued.map((r) => r.id), runningIds: running.map((r) => r.id) };
     });
+    if (deliveries > 0) this.outbox.written();
+    return result;
   }
 
   async endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
+    let deliveries = 0;
+    const result = await this.db.transaction().execute(async (trx) => {
       const ended = await this.endRunningAbandoned(trx, now, options.everything);
       if (options.everything) ended.push(...(await this.endAllQueued(trx, now)));
       await this.totals.addEndedRuns(trx, ended);
+      deliveries = await this.outbox.emitRunsEnded(trx, ended, now);
       return ended;
     });
+    if (deliveries > 0) this.outbox.written();
+    return result;
   }
 
   async getRun(id: string): Promise<Run | null> {
@@ -209,30 +230,8 @@ const NEW_RUN: Omit<Selectable<RunsTable>, 'id' | 'agent_id' | 'trigger' | 'queu
   executor_id: null,
   lease_expires_at: null,
   cancel_requested: 0,
+  structured_output: null,
 };
-
-function toRun(row: Selectable<RunsTable>): Run {
-  return {
-    id: row.id,
-    agentId: row.agent_id,
-    status: row.status,
-    trigger: row.trigger,
-    scheduledFor: numOrNull(row.scheduled_for),
-    output: row.output,
-    costUsd: num(row.cost_usd),
-    inputTokens: num(row.input_tokens),
-    outputTokens: num(row.output_tokens),
-    cacheReadInputTokens: num(row.cache_read_input_tokens),
-    cacheCreationInputTokens: num(row.cache_creation_input_tokens),
-    numTurns: num(row.num_turns),
-    queuedAt: num(row.queued_at),
-    startedAt: numOrNull(row.started_at),
-    completedAt: numOrNull(row.completed_at),
-    durationMs: numOrNull(row.duration_ms),
-    executorId: row.executor_id,
-    leaseExpiresAt: numOrNull(row.lease_expires_at),
-  };
-}
 
 function usageColumns(usage: RunUsage) {
   return {

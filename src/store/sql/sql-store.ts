@@ -1,7 +1,8 @@
 /**
  * sql/: the SQL both dialects share, one file per aggregate (users-tokens, sessions, agents,
- * secrets, ticks, runs, stats), the totals ledger's rules (run-totals), the run predicates and the
- * values-list builder the claims use. This file composes the aggregates into one Store.
+ * secrets, ticks, runs, run-events, stats, retention, webhooks, outbox, delivery-claims), the totals ledger's rules (run-totals), the
+ * run predicates and the values-list builder the claims use. This file composes the aggregates
+ * into one Store.
  */
 import { inspect } from 'node:util';
 import { Migrator, sql, type Kysely } from 'kysely';
@@ -10,6 +11,10 @@ import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
 import type { Store } from '../store.js';
 import { SqlAgents } from './agents.js';
+import { SqlDeliveryClaims } from './delivery-claims.js';
+import { SqlOutbox } from './outbox.js';
+import { SqlRetention } from './retention.js';
+import { SqlRunEvents } from './run-events.js';
 import { SqlRunTotals } from './run-totals.js';
 import { SqlRuns } from './runs.js';
 import { SqlSecrets } from './secrets.js';
@@ -17,6 +22,7 @@ import { SqlSessions } from './sessions.js';
 import { SqlStats } from './stats.js';
 import { SqlTicks } from './ticks.js';
 import { SqlUsersTokens } from './users-tokens.js';
+import { SqlWebhooks } from './webhooks.js';
 
 /** What went wrong, from whatever the migrator reports: an Error's message, else the value shown as it is. */
 function describeError(error: unknown): string {
@@ -37,7 +43,12 @@ export class SqlStore implements Store {
   private readonly secrets: SqlSecrets;
   private readonly ticks: SqlTicks;
   private readonly runs: SqlRuns;
+  private readonly runEvents: SqlRunEvents;
   private readonly stats: SqlStats;
+  private readonly retention: SqlRetention;
+  private readonly webhooks: SqlWebhooks;
+  private readonly outbox: SqlOutbox;
+  private readonly deliveryClaims: SqlDeliveryClaims;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -50,8 +61,13 @@ export class SqlStore implements Store {
     this.agents = new SqlAgents(db, traits, totals);
     this.secrets = new SqlSecrets(db, traits);
     this.ticks = new SqlTicks(db, traits);
-    this.runs = new SqlRuns(db, traits, this.agents, totals);
+    this.outbox = new SqlOutbox(db);
+    this.runs = new SqlRuns(db, traits, this.agents, totals, this.outbox);
+    this.runEvents = new SqlRunEvents(db);
     this.stats = new SqlStats(db, totals);
+    this.retention = new SqlRetention(db);
+    this.webhooks = new SqlWebhooks(db);
+    this.deliveryClaims = new SqlDeliveryClaims(db, traits);
   }
 
   async migrate(): Promise<void> {
@@ -122,6 +138,12 @@ export class SqlStore implements Store {
   revokeToken(...a: Parameters<Store['revokeToken']>) {
     return this.usersTokens.revokeToken(...a);
   }
+  markEnvToken(...a: Parameters<Store['markEnvToken']>) {
+    return this.usersTokens.markEnvToken(...a);
+  }
+  revokeEarlierEnvTokens(...a: Parameters<Store['revokeEarlierEnvTokens']>) {
+    return this.usersTokens.revokeEarlierEnvTokens(...a);
+  }
   listTokens() {
     return this.usersTokens.listTokens();
   }
@@ -151,8 +173,8 @@ export class SqlStore implements Store {
     return this.sessions.clearSignInFailures(...a);
   }
 
-  listAgents() {
-    return this.agents.listAgents();
+  listAgents(...a: Parameters<Store['listAgents']>) {
+    return this.agents.listAgents(...a);
   }
   getAgent(...a: Parameters<Store['getAgent']>) {
     return this.agents.getAgent(...a);
@@ -221,6 +243,13 @@ export class SqlStore implements Store {
     return this.runs.listRuns(...a);
   }
 
+  appendRunEvents(...a: Parameters<Store['appendRunEvents']>) {
+    return this.runEvents.appendRunEvents(...a);
+  }
+  listRunEvents(...a: Parameters<Store['listRunEvents']>) {
+    return this.runEvents.listRunEvents(...a);
+  }
+
   agentStats(...a: Parameters<Store['agentStats']>) {
     return this.stats.agentStats(...a);
   }
@@ -229,5 +258,62 @@ export class SqlStore implements Store {
   }
   rebuildRunTotals() {
     return this.stats.rebuildRunTotals();
+  }
+
+  claimLease(...a: Parameters<Store['claimLease']>) {
+    return this.retention.claimLease(...a);
+  }
+  pruneRunsBatch(...a: Parameters<Store['pruneRunsBatch']>) {
+    return this.retention.pruneRunsBatch(...a);
+  }
+
+  listWebhooks() {
+    return this.webhooks.listWebhooks();
+  }
+  getWebhook(...a: Parameters<Store['getWebhook']>) {
+    return this.webhooks.getWebhook(...a);
+  }
+  getWebhookSecret(...a: Parameters<Store['getWebhookSecret']>) {
+    return this.webhooks.getWebhookSecret(...a);
+  }
+  countWebhooks() {
+    return this.webhooks.countWebhooks();
+  }
+  createWebhook(...a: Parameters<Store['createWebhook']>) {
+    return this.webhooks.createWebhook(...a);
+  }
+  updateWebhook(...a: Parameters<Store['updateWebhook']>) {
+    return this.webhooks.updateWebhook(...a);
+  }
+  setWebhookSecret(...a: Parameters<Store['setWebhookSecret']>) {
+    return this.webhooks.setWebhookSecret(...a);
+  }
+  deleteWebhook(...a: Parameters<Store['deleteWebhook']>) {
+    return this.webhooks.deleteWebhook(...a);
+  }
+  listDeliveries(...a: Parameters<Store['listDeliveries']>) {
+    return this.webhooks.listDeliveries(...a);
+  }
+
+  emitTestEvent(...a: Parameters<Store['emitTestEvent']>) {
+    return this.outbox.emitTestEvent(...a);
+  }
+  retryDelivery(...a: Parameters<Store['retryDelivery']>) {
+    return this.outbox.retryDelivery(...a);
+  }
+  onOutboxWritten(...a: Parameters<Store['onOutboxWritten']>) {
+    return this.outbox.onOutboxWritten(...a);
+  }
+  pruneOutboxBatch(...a: Parameters<Store['pruneOutboxBatch']>) {
+    return this.outbox.pruneOutboxBatch(...a);
+  }
+  claimDeliveries(...a: Parameters<Store['claimDeliveries']>) {
+    return this.deliveryClaims.claimDeliveries(...a);
+  }
+  recordDeliveryAttempt(...a: Parameters<Store['recordDeliveryAttempt']>) {
+    return this.deliveryClaims.recordDeliveryAttempt(...a);
+  }
+  nextDeliveryDueAt(...a: Parameters<Store['nextDeliveryDueAt']>) {
+    return this.deliveryClaims.nextDeliveryDueAt(...a);
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ConflictError } from '../../domain/errors.js';
 import type { Role, User } from '../../domain/types.js';
 import { num, numOrNull, type DialectTraits } from '../dialect.js';
 import type { Database, UsersTable } from '../schema.js';
-import type { TokenHolder, TokenInfo, UserCredentials, UsersTokensStore } from '../store.js';
+import type { NewToken, TokenHolder, TokenInfo, UserCredentials, UsersTokensStore } from '../store.js';
 import { precompiled } from './precompiled.js';
 
 /** Users, their passwords, and their API tokens. */
@@ -26,13 +26,21 @@ export class SqlUsersTokens implements UsersTokensStore {
   }
 
   async findUserByName(name: string): Promise<User | null> {
-    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.userByName(name).executeTakeFirst();
     return row ? toUser(row) : null;
   }
 
   async findUserCredentials(name: string): Promise<UserCredentials | null> {
-    const row = await this.db.selectFrom('users').selectAll().where('name', '=', name).executeTakeFirst();
+    const row = await this.userByName(name).executeTakeFirst();
     return row ? { user: toUser(row), passwordHash: row.password_hash } : null;
+  }
+
+  /** Names compare without case, by the database's own lower() on both sides: the unique index of migration 0008 serves it. */
+  private userByName(name: string) {
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where(sql`lower(name)`, '=', sql`lower(${name})`);
   }
 
   async setUserPassword(userId: string, passwordHash: string | null): Promise<boolean> {
@@ -58,7 +66,7 @@ export class SqlUsersTokens implements UsersTokensStore {
     return num(row.n);
   }
 
-  async createToken(input: { userId: string; label: string; tokenHash: string; prefix: string }, now: number): Promise<TokenInfo> {
+  async createToken(input: NewToken, now: number): Promise<TokenInfo> {
     const id = randomUUID();
     await this.db
       .insertInto('api_tokens')
@@ -71,6 +79,7 @@ export class SqlUsersTokens implements UsersTokensStore {
         created_at: now,
         last_used_at: null,
         revoked_at: null,
+        from_env: input.fromEnv ? 1 : 0,
       })
       .execute();
     const token = await this.tokenQuery().where('t.id', '=', id).executeTakeFirstOrThrow();
@@ -113,6 +122,23 @@ export class SqlUsersTokens implements UsersTokensStore {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
+  }
+
+  async markEnvToken(tokenId: string): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ from_env: 1 }).where('id', '=', tokenId).where('from_env', '=', 0).execute();
+  }
+
+  async revokeEarlierEnvTokens(current: { id: string; createdAt: number }, now: number): Promise<string[]> {
+    const rows = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: now })
+      .where('from_env', '=', 1)
+      .where('revoked_at', 'is', null)
+      .where('id', '!=', current.id)
+      .where('created_at', '<=', current.createdAt)
+      .returning('id')
+      .execute();
+    return rows.map((row) => row.id);
   }
 
   async listTokens(): Promise<TokenInfo[]> {
