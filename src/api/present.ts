@@ -1,4 +1,5 @@
 import type { RunEvent } from '../domain/run-events.js';
+import { iso, runJson } from '../domain/run-json.js';
 import type { SchedulePreview } from '../domain/schedule-preview.js';
 import type { Agent, AgentStats, GlobalStats, Run, User } from '../domain/types.js';
 import type { ActiveSession } from '../services/sign-in.js';
@@ -24,12 +25,8 @@ import type {
 
 /** Every presenter: how a record the services return looks in a response (and on the CLI). */
 
-/** An instant (epoch ms) as ISO 8601 in UTC, the one date format of the API and the CLI; null stays null. */
-export function iso(instant: number): string;
-export function iso(instant: number | null): string | null;
-export function iso(instant: number | null): string | null {
-  return instant === null ? null : new Date(instant).toISOString();
-}
+// The one ISO-date presenter lives in the domain (webhook events use it too); re-exported for the CLI.
+export { iso };
 
 export function presentAgent(agent: Agent): AgentJson {
   return {
@@ -67,28 +64,8 @@ export function presentAgentList(list: AgentList): AgentListJson {
   return list.nextCursor === undefined ? { data } : { data, nextCursor: list.nextCursor };
 }
 
-export function presentRun(run: Run): RunJson {
-  return {
-    id: run.id,
-    agentId: run.agentId,
-    status: run.status,
-    trigger: run.trigger,
-    scheduledFor: iso(run.scheduledFor),
-    output: run.output,
-    costUsd: run.costUsd,
-    inputTokens: run.inputTokens,
-    outputTokens: run.outputTokens,
-    cacheReadInputTokens: run.cacheReadInputTokens,
-    cacheCreationInputTokens: run.cacheCreationInputTokens,
-    numTurns: run.numTurns,
-    queuedAt: iso(run.queuedAt),
-    startedAt: iso(run.startedAt),
-    completedAt: iso(run.completedAt),
-    durationMs: run.durationMs,
-    executorId: run.executorId,
-    structuredOutput: run.structuredOutput,
-  };
-}
+/** The domain's run JSON, typed here against the response schema. */
+export const presentRun: (run: Run) => RunJson = runJson;
 
 /** An event of a run's transcript: as stored, with `at` as ISO (the events page, the stream and the download alike). */
 export function presentRunEvent(event: RunEvent): RunEventJson {

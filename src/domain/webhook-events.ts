@@ -1,4 +1,5 @@
-import type { FinalRunStatus, Run, RunTrigger } from './types.js';
+import { runJson, type RunJsonShape } from './run-json.js';
+import type { FinalRunStatus, Run } from './types.js';
 
 /**
  * Glossary of notifications
@@ -34,26 +35,11 @@ export const EMITTED_EVENT_TYPES: readonly WebhookEventType[] = ['run.succeeded'
 /** How much of a run's output (and structured output, as JSON) an event carries, in UTF-8 bytes. */
 export const EVENT_OUTPUT_BYTES = 4096;
 
-/** A run as an event carries it: the API's run, its output cut to EVENT_OUTPUT_BYTES. */
-export interface RunSnapshot {
-  id: string;
-  agentId: string;
+/** A run as an event carries it: the API's run without its executor, its output cut to EVENT_OUTPUT_BYTES. */
+export interface RunSnapshot extends Omit<RunJsonShape, 'status' | 'executorId'> {
   status: FinalRunStatus;
-  trigger: RunTrigger;
-  scheduledFor: string | null;
-  output: string | null;
   /** True when `output` was cut. */
   outputTruncated: boolean;
-  costUsd: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadInputTokens: number;
-  cacheCreationInputTokens: number;
-  numTurns: number;
-  queuedAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  durationMs: number | null;
   /** Null as well when its JSON is longer than EVENT_OUTPUT_BYTES. */
   structuredOutput: unknown;
 }
@@ -111,33 +97,13 @@ export function cutUtf8(text: string, bytes: number): string {
   return new TextDecoder().decode(encoded.subarray(0, end));
 }
 
-const iso = (instant: number | null): string | null => (instant === null ? null : new Date(instant).toISOString());
-
 /** A finished run as events carry it. */
 export function runSnapshot(run: Run & { status: FinalRunStatus }): RunSnapshot {
+  const { executorId, ...json } = runJson(run);
   const output = run.output === null ? null : cutUtf8(run.output, EVENT_OUTPUT_BYTES);
   const structured = run.structuredOutput === null || run.structuredOutput === undefined ? null : run.structuredOutput;
   const structuredFits = structured === null || utf8Bytes(JSON.stringify(structured)) <= EVENT_OUTPUT_BYTES;
-  return {
-    id: run.id,
-    agentId: run.agentId,
-    status: run.status,
-    trigger: run.trigger,
-    scheduledFor: iso(run.scheduledFor),
-    output,
-    outputTruncated: output !== run.output,
-    costUsd: run.costUsd,
-    inputTokens: run.inputTokens,
-    outputTokens: run.outputTokens,
-    cacheReadInputTokens: run.cacheReadInputTokens,
-    cacheCreationInputTokens: run.cacheCreationInputTokens,
-    numTurns: run.numTurns,
-    queuedAt: new Date(run.queuedAt).toISOString(),
-    startedAt: iso(run.startedAt),
-    completedAt: iso(run.completedAt),
-    durationMs: run.durationMs,
-    structuredOutput: structuredFits ? structured : null,
-  };
+  return { ...json, status: run.status, output, outputTruncated: output !== run.output, structuredOutput: structuredFits ? structured : null };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { iso } from './run-json.js';
 import { slackMessage } from './slack-message.js';
 import { signWebhook } from './standard-webhooks.js';
 import type { OutboxEvent } from './webhook-events.js';
@@ -23,7 +24,7 @@ export function eventLink(event: OutboxEvent, publicUrl: string): string {
  * the signature change).
  */
 export function standardBody(event: OutboxEvent, publicUrl: string): string {
-  return JSON.stringify({ type: event.type, timestamp: new Date(event.createdAt).toISOString(), data: { ...event.data, url: eventLink(event, publicUrl) } });
+  return JSON.stringify({ type: event.type, timestamp: iso(event.createdAt), data: { ...event.data, url: eventLink(event, publicUrl) } });
 }
 
 /**

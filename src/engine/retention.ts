@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../defaults.js';
+import { iso } from '../domain/run-json.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
@@ -100,7 +101,7 @@ export class Retention {
     if (!(await store.claimLease(LEASE_NAME, instanceId, now, now + this.intervalMs))) return;
     const result = await this.prune();
     if (result.runs > 0 || result.events > 0) {
-      logger.info({ runs: result.runs, events: result.events, endedBefore: new Date(result.endedBefore).toISOString() }, 'pruned runs past the retention');
+      logger.info({ runs: result.runs, events: result.events, endedBefore: iso(result.endedBefore) }, 'pruned runs past the retention');
     }
   }
 }

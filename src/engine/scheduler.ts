@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { DEFAULTS } from '../defaults.js';
 import { parseSchedule, type CronSchedule } from '../domain/cron.js';
 import { newId } from '../domain/ids.js';
+import { iso } from '../domain/run-json.js';
 import type { Logger } from '../logger.js';
 import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
@@ -151,7 +152,7 @@ export class Scheduler {
     const { logger } = this.options;
     const lateness = claim.now - latest;
     if (result === 'fired') {
-      logger.info({ agentId: claim.agentId, scheduledFor: new Date(latest).toISOString(), latenessMs: lateness }, 'tick fired');
+      logger.info({ agentId: claim.agentId, scheduledFor: iso(latest), latenessMs: lateness }, 'tick fired');
     } else if (result === 'skipped_overlap') {
       this.skips.record(claim.agentId, 'in_progress', latest, claim.now);
     } else if (result === 'skipped_stale') {

@@ -1,3 +1,4 @@
+import { iso } from '../domain/run-json.js';
 import type { Logger } from '../logger.js';
 
 /** Why a tick was claimed without a run: a run still in progress, or a slot missed by more than the catch-up window. */
@@ -46,8 +47,8 @@ export class SkippedTicksLog {
           // in progress: the agent still had a run queued or running; missed: by more than the catch-up window.
           inProgress: skips.inProgress,
           missed: skips.missed,
-          firstSlot: new Date(skips.firstSlot).toISOString(),
-          lastSlot: new Date(skips.lastSlot).toISOString(),
+          firstSlot: iso(skips.firstSlot),
+          lastSlot: iso(skips.lastSlot),
         },
         'ticks skipped',
       );

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/domain/types.js';
 import { dialectsUnderTest } from '../support/dialects.js';
+import { RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
 import type { TestApp } from '../support/test-app.js';
 import {
   agentBody,
@@ -51,7 +52,7 @@ const FULL = {
 const STDIO = { type: 'stdio', command: 'node', args: ['server.js'], env: { API_KEY: '${secret:API_KEY}' } };
 
 /** The run-option fields of an agent. */
-function runOptionsOf(agent: AgentJson) {
+function runOptionsOf(agent: typeof RUN_OPTION_DEFAULTS) {
   const { disallowedTools, mcpServers, workspace, allowedDomains, systemPrompt, effort, fallbackModel } = agent;
   return { disallowedTools, mcpServers, workspace, allowedDomains, systemPrompt, effort, fallbackModel };
 }
@@ -101,15 +102,7 @@ for (const dialect of dialectsUnderTest()) {
         expect(runOptionsOf(response.body.data)).toEqual({ ...FULL, workspace: null, systemPrompt: null, effort: null, fallbackModel: null });
 
         response = await patch(created.id, { mcpServers: {}, disallowedTools: [], allowedDomains: [] });
-        expect(runOptionsOf(response.body.data)).toEqual({
-          disallowedTools: [],
-          mcpServers: {},
-          workspace: null,
-          allowedDomains: [],
-          systemPrompt: null,
-          effort: null,
-          fallbackModel: null,
-        });
+        expect(runOptionsOf(response.body.data)).toEqual(runOptionsOf(RUN_OPTION_DEFAULTS));
         expect(await getAgent(t, created.id)).toEqual(response.body.data);
       });
 

@@ -13,6 +13,7 @@ import { MIGRATION_LOCK_KEY, openPostgresStore } from '../../src/store/postgres/
 import type { SqlStore } from '../../src/store/sql/sql-store.js';
 import { openSqliteStore } from '../../src/store/sqlite/open-sqlite-store.js';
 import { TEST_DATABASE_URL } from '../support/dialects.js';
+import { RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
 
 /**
  * Migration 0005 on a database that already holds agents: each existing agent gets the defaults
@@ -42,13 +43,7 @@ async function expectDefaults(store: SqlStore): Promise<void> {
   expect(agent).toMatchObject({
     name: 'Old',
     allowedTools: ['Read'],
-    disallowedTools: [],
-    mcpServers: {},
-    workspace: null,
-    allowedDomains: [],
-    systemPrompt: null,
-    effort: null,
-    fallbackModel: null,
+    ...RUN_OPTION_DEFAULTS,
   });
 }
 

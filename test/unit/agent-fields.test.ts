@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_TURNS, DEFAULT_TIMEZONE, planAgentUpdate, planNewAgent, type AgentInput } from '../../src/domain/agent-fields.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import type { Agent } from '../../src/domain/types.js';
+import { RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
 
 const t = (iso: string): number => Date.parse(iso);
 const NOW = t('2026-01-05T08:20:00Z');
@@ -39,14 +40,7 @@ describe('planNewAgent', () => {
       maxBudgetUsd: null,
       model: null,
       allowedTools: [],
-      disallowedTools: [],
-      mcpServers: {},
-      workspace: null,
-      allowedDomains: [],
-      systemPrompt: null,
-      effort: null,
-      fallbackModel: null,
-      outputSchema: null,
+      ...RUN_OPTION_DEFAULTS,
     });
     expect(nextFireAt).toBe(t('2026-01-05T09:00:00Z'));
   });

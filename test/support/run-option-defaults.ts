@@ -1,0 +1,19 @@
+import type { AgentJson } from '../../src/api/schemas/index.js';
+
+/**
+ * The run options of an agent created without them (planNewAgent's defaults, which a migrated
+ * agent gets too), as the domain, the store and the API all give them back.
+ */
+export const RUN_OPTION_DEFAULTS: Pick<
+  AgentJson,
+  'disallowedTools' | 'mcpServers' | 'workspace' | 'allowedDomains' | 'systemPrompt' | 'effort' | 'fallbackModel' | 'outputSchema'
+> = {
+  disallowedTools: [],
+  mcpServers: {},
+  workspace: null,
+  allowedDomains: [],
+  systemPrompt: null,
+  effort: null,
+  fallbackModel: null,
+  outputSchema: null,
+};
