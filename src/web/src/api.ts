@@ -9,7 +9,9 @@ import type { Static } from 'typebox';
 import type { AgentJson, AgentStatsJson, CancelledJson, DeletedAgentJson, GlobalStatsJson, RunJson, RunStartedJson } from '../../api/schemas/agents';
 import type { ErrorBody } from '../../api/schemas/common';
 import type { SchedulePreviewJson } from '../../api/schemas/schedules';
+import type { RunEventJson } from '../../api/schemas/runs';
 import type { DeletedSecretJson, SecretJson } from '../../api/schemas/secrets';
+import type { DeletedWebhookJson, DeliveryJson, WebhookJson, WebhookWithSecretJson } from '../../api/schemas/webhooks';
 import type { AgentFields, Period as DomainPeriod, Role as DomainRole, RunStatus as DomainRunStatus } from '../../domain/types';
 
 // The server's own declarations, type-only: nothing of the server reaches the bundle. (Not the
@@ -19,6 +21,8 @@ export type RunStatus = DomainRunStatus;
 export type Period = DomainPeriod;
 export type Agent = AgentJson;
 export type Run = RunJson;
+/** An event of a run's transcript (`at` an ISO instant). */
+export type RunEvent = RunEventJson;
 export type AgentStats = AgentStatsJson;
 export type GlobalStats = GlobalStatsJson;
 export type DailyRuns = AgentStats['dailyRuns'][number];
@@ -26,6 +30,12 @@ export type SchedulePreview = SchedulePreviewJson;
 export type FieldProblem = Static<typeof ErrorBody>['error']['details'][number];
 /** A secret as listed: its name and when it was last set, never its value. */
 export type Secret = SecretJson;
+
+/** A webhook as listed (never its secret); with `secret` only in the answers of create and rotate-secret. */
+export type Webhook = WebhookJson;
+export type WebhookWithSecret = WebhookWithSecretJson;
+/** One event's delivery to one webhook, as the delivery log shows it. */
+export type Delivery = DeliveryJson;
 
 /** The fields a person edits. */
 export type AgentInput = AgentFields;
@@ -70,25 +80,36 @@ export function whenSignedOut(listener: () => void): void {
   onSignedOut = listener;
 }
 
+/**
+ * The last answer to each GET, by path, with its ETag: polling sends If-None-Match and reuses the
+ * body on 304, so an unchanged list costs the server a hash and the wire nothing. (The API answers
+ * no-store: the browser's own cache keeps none of it.)
+ */
+const lastAnswers = new Map<string, { etag: string; json: unknown }>();
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (bearerToken) headers.authorization = `Bearer ${bearerToken}`;
   else if (csrfToken && method !== 'GET') headers['x-csrf-token'] = csrfToken;
+  const last = method === 'GET' ? lastAnswers.get(path) : undefined;
+  if (last) headers['if-none-match'] = last.etag;
   let response: Response;
   try {
     response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', 'Cannot reach the server. Check that cron-agents is running.');
   }
-  const text = await response.text();
-  let json: unknown = null;
+  // 304: the body is the one kept with the ETag sent.
+  const reused = response.status === 304 && last ? last : null;
+  const text = reused ? '' : await response.text();
+  let json: unknown = reused ? reused.json : null;
   try {
-    json = text ? JSON.parse(text) : null;
+    if (text) json = JSON.parse(text);
   } catch {
     // not JSON: handled below
   }
-  if (!response.ok) {
+  if (!response.ok && !reused) {
     const error = (json as { error?: { code?: string; message?: string; details?: FieldProblem[] } } | null)?.error;
     const retryAfter = response.headers.get('retry-after');
     const problem = new ApiError(
@@ -100,6 +121,13 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     );
     if (response.status === 401 && path !== '/api/session') onSignedOut();
     throw problem;
+  }
+  const etag = response.headers.get('etag');
+  if (method === 'GET' && etag && !reused) {
+    lastAnswers.delete(path);
+    // The few paths a dashboard polls; a long session's many run lists are not all kept.
+    if (lastAnswers.size >= 50) lastAnswers.delete(lastAnswers.keys().next().value ?? '');
+    lastAnswers.set(path, { etag, json });
   }
   return json as T;
 }
@@ -133,6 +161,14 @@ export async function useToken(token: string): Promise<Session> {
   }
 }
 
+/**
+ * What authenticates a request this module does not make itself (a run's stream, a download):
+ * the pasted token; none for a password session, whose cookie the browser sends.
+ */
+export function authHeaders(): Record<string, string> {
+  return bearerToken ? { authorization: `Bearer ${bearerToken}` } : {};
+}
+
 function forgetToken(): void {
   bearerToken = null;
   sessionStorage.removeItem(TOKEN_KEY);
@@ -160,6 +196,19 @@ export const listRuns = (id: string, limit: number) => data(request<{ data: Run[
 export const agentStats = (id: string, period: Period) =>
   data(request<{ data: AgentStats }>('GET', `/api/agents/${encodeURIComponent(id)}/stats?period=${period}`));
 export const globalStats = (period: Period) => data(request<{ data: GlobalStats }>('GET', `/api/agents/stats?period=${period}`));
+/** A run's own path: `${runPath(id)}/stream` and `/transcript.jsonl` hang below it. */
+export const runPath = (id: string) => `/api/runs/${encodeURIComponent(id)}`;
+export const getRun = (id: string) => data(request<{ data: Run }>('GET', runPath(id)));
+/**
+ * A run's transcript as a file (JSON Lines). Only a pasted token needs this: a password session
+ * downloads it with a plain link, the cookie going along.
+ */
+export async function fetchTranscript(id: string): Promise<Blob> {
+  const response = await fetch(`${runPath(id)}/transcript.jsonl`, { headers: authHeaders(), credentials: 'same-origin' }).catch(() => null);
+  if (!response) throw new ApiError(0, 'network', 'Cannot reach the server. Check that cron-agents is running.');
+  if (!response.ok) throw new ApiError(response.status, 'http_error', `The server answered ${response.status}.`);
+  return response.blob();
+}
 export const previewSchedule = (schedule: string, timezone: string) =>
   data(request<{ data: SchedulePreview }>('POST', '/api/schedules/preview', { schedule, timezone }));
 
@@ -170,3 +219,17 @@ export const setSecret = (agentId: string, name: string, value: string) =>
   data(request<{ data: Secret }>('PUT', `${secretsPath(agentId)}/${encodeURIComponent(name)}`, { value }));
 export const deleteSecret = (agentId: string, name: string) =>
   data(request<{ data: Static<typeof DeletedSecretJson> }>('DELETE', `${secretsPath(agentId)}/${encodeURIComponent(name)}`));
+
+const webhookPath = (id: string) => `/api/webhooks/${encodeURIComponent(id)}`;
+export const listWebhooks = () => data(request<{ data: Webhook[] }>('GET', '/api/webhooks'));
+export const createWebhook = (input: Pick<Webhook, 'name' | 'url' | 'events' | 'agentIds' | 'format'>) =>
+  data(request<{ data: WebhookWithSecret }>('POST', '/api/webhooks', input));
+export const updateWebhook = (id: string, patch: Partial<Pick<Webhook, 'name' | 'url' | 'events' | 'agentIds' | 'format' | 'enabled'>>) =>
+  data(request<{ data: Webhook }>('PATCH', webhookPath(id), patch));
+export const deleteWebhook = (id: string) => data(request<{ data: Static<typeof DeletedWebhookJson> }>('DELETE', webhookPath(id)));
+/** A new signing secret, in this answer only; the old one stops signing at once. */
+export const rotateWebhookSecret = (id: string) => data(request<{ data: WebhookWithSecret }>('POST', `${webhookPath(id)}/rotate-secret`));
+export const listDeliveries = (id: string, limit: number) => data(request<{ data: Delivery[] }>('GET', `${webhookPath(id)}/deliveries?limit=${limit}`));
+export const sendTestEvent = (id: string) => data(request<{ data: Delivery }>('POST', `${webhookPath(id)}/test`));
+export const retryDelivery = (id: string, deliveryId: string) =>
+  data(request<{ data: Delivery }>('POST', `${webhookPath(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`));

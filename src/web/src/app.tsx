@@ -7,7 +7,9 @@ import { AgentFormPage } from './pages/agent-form';
 import { AgentPage } from './pages/agent-page';
 import { AgentsPage } from './pages/agents';
 import { NotFoundPage } from './pages/not-found';
+import { NotificationsPage } from './pages/notifications';
 import { OverviewPage } from './pages/overview';
+import { RunPage } from './pages/run-page';
 import { SignInPage } from './pages/sign-in';
 import { Link, navigate, useLocation } from './router';
 import { SessionProvider } from './session';
@@ -17,17 +19,27 @@ type AuthState = { status: 'loading' } | { status: 'signed-out'; reason: string 
 function route(path: string) {
   if (path === '/' || path === '/overview') return <OverviewPage />;
   if (path === '/agents') return <AgentsPage />;
+  if (path === '/notifications') return <NotificationsPage />;
   if (path === '/agents/new') return <AgentFormPage agentId={null} />;
   const edit = /^\/agents\/([^/]+)\/edit$/.exec(path);
   if (edit) return <AgentFormPage key={edit[1]} agentId={decodeURIComponent(edit[1]!)} />;
   const agent = /^\/agents\/([^/]+)$/.exec(path);
   if (agent) return <AgentPage key={agent[1]} agentId={decodeURIComponent(agent[1]!)} />;
+  const run = /^\/runs\/([^/]+)$/.exec(path);
+  if (run) return <RunPage key={run[1]} runId={decodeURIComponent(run[1]!)} />;
   return <NotFoundPage />;
 }
 
 function Header({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
   const { path } = useLocation();
-  const section = path === '/' || path === '/overview' ? 'overview' : path.startsWith('/agents') ? 'agents' : null;
+  const section =
+    path === '/' || path === '/overview'
+      ? 'overview'
+      : path.startsWith('/agents') || path.startsWith('/runs/')
+        ? 'agents'
+        : path === '/notifications'
+          ? 'notifications'
+          : null;
   return (
     <header class="topbar">
       <a class="skip-link" href="#main">
@@ -44,6 +56,9 @@ function Header({ session, onSignOut }: { session: Session; onSignOut: () => voi
           </Link>
           <Link href="/agents" aria-current={section === 'agents' ? 'page' : undefined}>
             Agents
+          </Link>
+          <Link href="/notifications" aria-current={section === 'notifications' ? 'page' : undefined}>
+            Notifications
           </Link>
         </nav>
         <div class="user">

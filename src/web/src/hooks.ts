@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
 
 /** How often live pages ask again. Runs started by the schedule or another person show up within it. */
@@ -114,4 +114,41 @@ export function useNow(ms = 15_000): number {
     return () => clearInterval(timer);
   }, [ms]);
   return now;
+}
+
+/** How close to the bottom of the page (px) still counts as reading the newest lines. */
+const FOLLOW_SLACK = 64;
+
+function nearBottom(): boolean {
+  return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - FOLLOW_SLACK;
+}
+
+function toBottom(): void {
+  window.scrollTo({ top: document.documentElement.scrollHeight, behavior: 'instant' });
+}
+
+/**
+ * Keeps the page scrolled to its end as content is added (`version` changes) while `active`,
+ * unless the reader has scrolled up: then it waits until they come back down, or call `follow()`.
+ */
+export function useFollowScroll(active: boolean, version: unknown): { following: boolean; follow: () => void } {
+  const pinned = useRef(true);
+  const [following, setFollowing] = useState(true);
+  useEffect(() => {
+    const onScroll = () => {
+      pinned.current = nearBottom();
+      setFollowing(pinned.current);
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+  useLayoutEffect(() => {
+    if (active && pinned.current) toBottom();
+  }, [active, version]);
+  const follow = useCallback(() => {
+    pinned.current = true;
+    setFollowing(true);
+    toBottom();
+  }, []);
+  return { following, follow };
 }

@@ -36,6 +36,7 @@ interface LinkProps {
   class?: string;
   title?: string;
   'aria-current'?: 'page' | undefined;
+  'aria-label'?: string;
   onClick?: (event: MouseEvent) => void;
   children?: ComponentChildren;
 }

@@ -87,6 +87,22 @@ export const ChevronIcon = (p: IconProps) => (
     <path d="m9 6 6 6-6 6" />
   </Svg>
 );
+export const CopyIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <rect x="9" y="9" width="11" height="11" rx="2" />
+    <path d="M5 15V5a1 1 0 0 1 1-1h9" />
+  </Svg>
+);
+export const SendIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M21 3 10 14M21 3l-7 18-4-7-7-4z" />
+  </Svg>
+);
+export const RetryIcon = (p: IconProps) => (
+  <Svg {...p}>
+    <path d="M4 12a8 8 0 1 0 2.3-5.7M4 4v5h5" />
+  </Svg>
+);
 export const LogoIcon = (p: IconProps) => (
   <svg class={p.class ?? 'logo'} viewBox="0 0 32 32" aria-hidden="true">
     <rect width="32" height="32" rx="7" class="logo-bg" />

@@ -1,10 +1,11 @@
 import type { Run } from '../api';
 import { compact, count, duration, longDateTime, shortDateTime, usd } from '../format';
+import { Link } from '../router';
 import { StatusBadge, TimeAgo } from './bits';
 import { ChevronIcon } from './icons';
 import { Markdown } from './markdown';
 
-/** An agent's runs, newest first: one row each, opened in place to show the run's output. */
+/** An agent's runs, newest first: one row each, opened in place to show the run's output, its time a link to the run's page. */
 
 interface RunHistoryProps {
   runs: Run[];
@@ -62,7 +63,9 @@ function RunRows({ run, open, onToggle, now }: { run: Run; open: boolean; onTogg
         </td>
         <td data-label="Started">
           <div>
-            <div title={longDateTime(started)}>{shortDateTime(started)}</div>
+            <Link href={runPagePath(run.id)} title={longDateTime(started)} aria-label={`Open the run of ${shortDateTime(started)}`}>
+              {shortDateTime(started)}
+            </Link>
             <div class="muted small">
               <TimeAgo iso={started} now={now} />
             </div>
@@ -91,6 +94,9 @@ function RunRows({ run, open, onToggle, now }: { run: Run; open: boolean; onTogg
     </>
   );
 }
+
+/** The dashboard path of a run's page. */
+const runPagePath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
 
 function RunDetails({ run, id }: { run: Run; id: string }) {
   const failed = run.status === 'error' || run.status === 'budget_exceeded' || run.status === 'cancelled';
@@ -130,8 +136,15 @@ function RunDetails({ run, id }: { run: Run; id: string }) {
           <dd>{count(run.outputTokens)}</dd>
         </div>
       </dl>
+      <p>
+        <Link href={runPagePath(run.id)}>{run.status === 'queued' || run.status === 'running' ? 'Follow it live' : 'Open the transcript'}</Link>
+      </p>
       {run.status === 'queued' || run.status === 'running' ? (
-        <p class="muted">{run.status === 'queued' ? 'Waiting for a free execution slot…' : 'Running… the output appears when the run ends.'}</p>
+        <p class="muted">
+          {run.status === 'queued'
+            ? 'Waiting for a free execution slot…'
+            : 'Running… the output appears when the run ends; its page shows each step as it happens.'}
+        </p>
       ) : run.output === null || run.output === '' ? (
         <p class="muted">No output.</p>
       ) : failed ? (

@@ -47,6 +47,12 @@ function WorkspaceWords({ workspace }: { workspace: Agent['workspace'] }) {
   );
 }
 
+/** What an output schema asks for, in a few words: its top-level properties. */
+function schemaFields(schema: Record<string, unknown>): string {
+  const properties = typeof schema.properties === 'object' && schema.properties !== null ? Object.keys(schema.properties) : [];
+  return properties.length > 0 ? `An object with ${properties.join(', ')}` : 'An object (JSON Schema)';
+}
+
 /**
  * The run options of the agent's settings list: its workspace always, the others when set (an
  * agent with none of them reads as before).
@@ -76,6 +82,11 @@ export function RunOptionsDetails({ agent }: { agent: Agent }) {
       {agent.effort || agent.fallbackModel ? (
         <Entry term="Effort · fallback" testId="agent-effort">
           {agent.effort ?? <span class="muted">default</span>} · {agent.fallbackModel ?? <span class="muted">no fallback model</span>}
+        </Entry>
+      ) : null}
+      {agent.outputSchema ? (
+        <Entry term="Structured output" testId="agent-output-schema">
+          {schemaFields(agent.outputSchema)}
         </Entry>
       ) : null}
     </>

@@ -4,6 +4,7 @@ import { EFFORTS, type Effort } from '../../../domain/types';
 import { ADVANCED_KEYS, MODEL_SUGGESTIONS } from './form-fields';
 import { useForm } from './form-state';
 import { McpServersField } from './mcp-servers-field';
+import { OutputSchemaField } from './output-schema-field';
 import { runOptionsInUse } from './run-options-input';
 import { Field, TextField, fieldWiring } from './text-field';
 import { WorkspaceFields } from './workspace-fields';
@@ -108,7 +109,7 @@ export function AdvancedSection() {
       <summary>
         <h2>Advanced</h2>
         <span class="muted small">
-          {inUse.length > 0 ? `In use: ${inUse.join(', ')}` : 'Workspace, MCP servers, tool and network limits, system prompt, effort'}
+          {inUse.length > 0 ? `In use: ${inUse.join(', ')}` : 'Workspace, MCP servers, tool and network limits, system prompt, effort, output schema'}
         </span>
       </summary>
       <div class="form-section advanced-body">
@@ -118,6 +119,8 @@ export function AdvancedSection() {
         <ToolsAndNetwork />
         <h3>Model</h3>
         <ModelOptions />
+        <h3>Structured output</h3>
+        <OutputSchemaField />
       </div>
     </details>
   );

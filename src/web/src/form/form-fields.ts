@@ -27,6 +27,8 @@ export interface FormState {
   fallbackModel: string;
   /** JSON as typed; empty means no server. */
   mcpServers: string;
+  /** JSON as typed; empty (or `null`) means free-text answers. */
+  outputSchema: string;
   workspace: WorkspaceKind;
   /** The git workspace's settings, kept while another kind is chosen (only the chosen one is sent). */
   gitUrl: string;
@@ -68,6 +70,7 @@ export const FIELDS = [
   'systemPrompt',
   'effort',
   'fallbackModel',
+  'outputSchema',
 ] satisfies FieldName[];
 
 // Fails to compile when AgentInput gains a field that FIELDS lacks (an edit of it would be dropped).
@@ -100,6 +103,7 @@ export const FIELD_LABELS: Record<ErrorKey, string> = {
   systemPrompt: 'System prompt',
   effort: 'Effort',
   fallbackModel: 'Fallback model',
+  outputSchema: 'Output schema',
 };
 
 /** The id of each field's control: its label, hint and error ids derive from it. */
@@ -126,6 +130,7 @@ export const FIELD_INPUT: Record<ErrorKey, string> = {
   systemPrompt: 'agent-system-prompt',
   effort: 'agent-effort',
   fallbackModel: 'agent-fallback-model',
+  outputSchema: 'agent-output-schema',
 };
 
 /** The fields typed as free text, which <TextField> edits. */

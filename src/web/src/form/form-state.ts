@@ -3,12 +3,13 @@
  * - form-state.ts: the editor's state (one reducer, shared through FormContext);
  * - form-fields.ts: what is typed, the fields of the request and where each problem is shown;
  * - agent-input.ts and run-options-input.ts: the form from an agent and the request it becomes,
- *   with the checks made before asking the server (mcp-servers-json.ts for the MCP servers' JSON);
+ *   with the checks made before asking the server (mcp-servers-json.ts and output-schema-json.ts
+ *   for the JSON boxes);
  * - server-problems.ts: the server's complaints, each beside the control it names;
  * - text-field.tsx: a labelled field whose id, hint, error and aria wiring follow from its name;
  * - schedule-fields.tsx and schedule-preview.tsx: the schedule presets and the server's reading
- *   of them; advanced-fields.tsx, workspace-fields.tsx and mcp-servers-field.tsx: the Advanced
- *   section (run options).
+ *   of them; advanced-fields.tsx, workspace-fields.tsx, mcp-servers-field.tsx and
+ *   output-schema-field.tsx: the Advanced section (run options).
  */
 
 import { createContext } from 'preact';

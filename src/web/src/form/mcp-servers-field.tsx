@@ -1,7 +1,7 @@
 import { useMemo } from 'preact/hooks';
 import { useForm } from './form-state';
 import { parseMcpServersJson } from './mcp-servers-json';
-import { Field, fieldWiring } from './text-field';
+import { JsonField } from './json-field';
 
 const EXAMPLE = `{
   "docs": {
@@ -17,16 +17,15 @@ const EXAMPLE = `{
  * says which servers it holds.
  */
 export function McpServersField() {
-  const { form, errors, set } = useForm();
+  const { form } = useForm();
   const parsed = useMemo(() => parseMcpServersJson(form.mcpServers), [form.mcpServers]);
-  // The server's complaint after a save, else what is wrong with the text as it stands.
-  const wiring = fieldWiring('mcpServers', { mcpServers: errors.mcpServers ?? (parsed.ok ? undefined : parsed.error) }, true);
   const servers = parsed.ok ? Object.entries(parsed.servers) : [];
   return (
-    <Field
-      id={wiring.id}
+    <JsonField
+      name="mcpServers"
       label="MCP servers"
-      error={wiring.error}
+      placeholder={EXAMPLE}
+      problem={parsed.ok ? undefined : parsed.error}
       hint={
         <>
           JSON: each server's name and either <code>{'{"type": "stdio", "command", "args", "env"}'}</code> or{' '}
@@ -35,23 +34,15 @@ export function McpServersField() {
           change a stdio server. Empty: none.
         </>
       }
-    >
-      <textarea
-        id={wiring.id}
-        class="mono"
-        rows={8}
-        spellcheck={false}
-        value={form.mcpServers}
-        placeholder={EXAMPLE}
-        onInput={(e) => set('mcpServers', e.currentTarget.value)}
-        aria-invalid={wiring.invalid}
-        aria-describedby={servers.length > 0 ? `${wiring.describedBy ?? ''} ${wiring.id}-servers`.trim() : wiring.describedBy}
-      />
-      {servers.length > 0 ? (
-        <p class="hint field-ok" id={`${wiring.id}-servers`} data-testid="mcp-servers-summary">
-          {servers.length === 1 ? '1 server' : `${servers.length} servers`}: {servers.map(([name, server]) => `${name} (${server.type})`).join(', ')}
-        </p>
-      ) : null}
-    </Field>
+      summary={
+        servers.length > 0
+          ? {
+              idSuffix: 'servers',
+              testId: 'mcp-servers-summary',
+              text: `${servers.length === 1 ? '1 server' : `${servers.length} servers`}: ${servers.map(([name, server]) => `${name} (${server.type})`).join(', ')}`,
+            }
+          : null
+      }
+    />
   );
 }

@@ -2,8 +2,9 @@ import type { Agent, AgentInput } from '../api';
 import type { WorkspaceSpec } from '../../../domain/types';
 import type { FieldErrors, FormState, WorkspaceKind } from './form-fields';
 import { mcpServersText, parseMcpServersJson } from './mcp-servers-json';
+import { outputSchemaText, parseOutputSchemaJson } from './output-schema-json';
 
-/** The Advanced section's fields (workspace, MCP servers, tool and network limits, model options) both ways. */
+/** The Advanced section's fields (workspace, MCP servers, tool and network limits, model options, output schema) both ways. */
 
 type RunOptionsForm = Pick<
   FormState,
@@ -13,6 +14,7 @@ type RunOptionsForm = Pick<
   | 'effort'
   | 'fallbackModel'
   | 'mcpServers'
+  | 'outputSchema'
   | 'workspace'
   | 'gitUrl'
   | 'gitRef'
@@ -21,7 +23,10 @@ type RunOptionsForm = Pick<
   | 'hostReadOnly'
 >;
 
-type RunOptionsInput = Pick<AgentInput, 'disallowedTools' | 'allowedDomains' | 'systemPrompt' | 'effort' | 'fallbackModel' | 'mcpServers' | 'workspace'>;
+type RunOptionsInput = Pick<
+  AgentInput,
+  'disallowedTools' | 'allowedDomains' | 'systemPrompt' | 'effort' | 'fallbackModel' | 'mcpServers' | 'outputSchema' | 'workspace'
+>;
 
 /** One entry per non-empty line. */
 export function lines(text: string): string[] {
@@ -47,6 +52,7 @@ export function runOptionsForm(agent: Agent | null): RunOptionsForm {
     effort: agent?.effort ?? '',
     fallbackModel: agent?.fallbackModel ?? '',
     mcpServers: mcpServersText(agent?.mcpServers ?? {}),
+    outputSchema: outputSchemaText(agent?.outputSchema ?? null),
     workspace: workspaceKind(workspace),
     gitUrl: git?.url ?? '',
     gitRef: git?.ref ?? '',
@@ -74,6 +80,8 @@ export function runOptionsInput(form: RunOptionsForm): { input: RunOptionsInput;
   const problems: FieldErrors = {};
   const mcp = parseMcpServersJson(form.mcpServers);
   if (!mcp.ok) problems.mcpServers = mcp.error;
+  const outputSchema = parseOutputSchemaJson(form.outputSchema);
+  if (!outputSchema.ok) problems.outputSchema = outputSchema.error;
   const fallbackModel = form.fallbackModel.trim();
   return {
     input: {
@@ -84,6 +92,7 @@ export function runOptionsInput(form: RunOptionsForm): { input: RunOptionsInput;
       systemPrompt: form.systemPrompt.trim() === '' ? null : form.systemPrompt,
       effort: form.effort === '' ? null : form.effort,
       fallbackModel: fallbackModel === '' ? null : fallbackModel,
+      outputSchema: outputSchema.ok ? outputSchema.schema : null,
     },
     problems,
   };
@@ -100,6 +109,7 @@ export function runOptionsInUse(form: RunOptionsForm): string[] {
     [form.systemPrompt.trim() !== '', 'system prompt'],
     [form.effort !== '', 'effort'],
     [form.fallbackModel.trim() !== '', 'fallback model'],
+    [!['', 'null'].includes(form.outputSchema.trim()), 'output schema'],
   ];
   return used.filter(([on]) => on).map(([, words]) => words);
 }

@@ -7,6 +7,7 @@ import { DailyChart } from '../components/chart';
 import { ConfirmDialog, toast } from '../components/feedback';
 import { ChevronIcon, EditIcon, PlayIcon, StopIcon, TrashIcon } from '../components/icons';
 import { AgentSecrets } from '../components/agent-secrets';
+import { AgentWebhooks } from '../components/agent-webhooks';
 import { RunHistory } from '../components/run-history';
 import { RunOptionsDetails } from '../components/run-options-details';
 import { count, duration, inTimezone, usd } from '../format';
@@ -51,6 +52,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
       <AgentHeader agent={agent} runs={runs} canWrite={canWrite} actions={actions} onDelete={() => setConfirmDelete(true)} />
       <AgentSettings agent={agent} now={now} canWrite={canWrite} actions={actions} />
       <AgentSecrets agentId={agent.id} canWrite={canWrite} />
+      <AgentWebhooks agentId={agent.id} />
       <AgentActivity stats={stats} period={period} onPeriod={setPeriod} />
 
       <div class="section-header">
