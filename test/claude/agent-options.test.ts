@@ -19,6 +19,7 @@ import { agentRunOptions } from '../../src/engine/agent-run-options.js';
 import type { AgentRunRequest } from '../../src/engine/agent-runner.js';
 import { NO_HOST_PATHS } from '../../src/host-paths.js';
 import { firstUserText, startFakeAnthropic, stepsDirective, type FakeAnthropic, type FakeToolStep } from '../fake-anthropic/fake-anthropic-server.js';
+import { runRequest } from '../support/run-request.js';
 
 const TEST_TIMEOUT = 90_000;
 const SERVER = join(import.meta.dirname, '..', 'fixtures', 'mcp-test-server.mjs');
@@ -85,26 +86,16 @@ function request(agentId: string, steps: FakeToolStep[], overrides: Partial<Agen
   const marker = `agentoptions${process.pid}x${++seq}`;
   const cwd = join(root, 'workspaces', agentId);
   mkdirSync(cwd, { recursive: true });
-  return {
+  return runRequest({
     runId: marker,
     agentId,
     prompt: `Run ${marker}. [[fake: ${stepsDirective(steps)} text="done"]]`,
     maxTurns: steps.length + 2,
-    maxBudgetUsd: null,
-    model: null,
     allowedTools: ['Bash'],
-    disallowedTools: [],
-    allowedDomains: [],
-    systemPrompt: null,
-    effort: null,
-    fallbackModel: null,
-    mcpServers: {},
-    secrets: {},
-    workspace: null,
     cwd,
     signal: new AbortController().signal,
     ...overrides,
-  };
+  });
 }
 
 interface ToolResult {

@@ -14,6 +14,7 @@ import { prepareRun, type BoundarySettings } from '../../src/claude/run-boundary
 import { missingSandboxPackages, sandboxedOptions, sandboxUnavailableMessage } from '../../src/claude/sandbox.js';
 import { WorkspaceError } from '../../src/claude/workspace.js';
 import type { AgentRunRequest } from '../../src/engine/agent-runner.js';
+import { runRequest } from '../support/run-request.js';
 
 const root = mkdtempSync(join(tmpdir(), 'boundary-parts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -253,25 +254,16 @@ describe('MCP servers', () => {
 });
 
 describe('git workspace host', () => {
-  const request = (url: string): AgentRunRequest => ({
-    runId: 'run-git',
-    agentId: 'agent-git',
-    prompt: 'p',
-    maxTurns: 1,
-    maxBudgetUsd: null,
-    model: null,
-    allowedTools: [],
-    disallowedTools: [],
-    allowedDomains: [],
-    systemPrompt: null,
-    effort: null,
-    fallbackModel: null,
-    mcpServers: {},
-    secrets: { GIT_PASSWORD_SECRET: 'hunter2-secret' },
-    workspace: { git: { url } },
-    cwd: join(root, 'agent-git-workspace'),
-    signal: new AbortController().signal,
-  });
+  const request = (url: string): AgentRunRequest =>
+    runRequest({
+      runId: 'run-git',
+      agentId: 'agent-git',
+      prompt: 'p',
+      secrets: { GIT_PASSWORD_SECRET: 'hunter2-secret' },
+      workspace: { git: { url } },
+      cwd: join(root, 'agent-git-workspace'),
+      signal: new AbortController().signal,
+    });
   const settings = (allowPrivateAddresses: boolean): BoundarySettings => ({
     env: {},
     baseEnv: () => ({ PATH: process.env.PATH }),

@@ -11,6 +11,7 @@ import { ClaudeRunner, type ClaudeRunnerOptions } from '../../src/claude/claude-
 import type { RunUsage } from '../../src/domain/types.js';
 import type { AgentRunRequest } from '../../src/engine/agent-runner.js';
 import { firstUserText, startFakeAnthropic, type FakeAnthropic, type LoggedRequest } from '../fake-anthropic/fake-anthropic-server.js';
+import { runRequest } from '../support/run-request.js';
 
 const TEST_TIMEOUT = 60_000;
 
@@ -62,27 +63,17 @@ function harness(directive: string, overrides: Partial<AgentRunRequest> = {}): H
     marker,
     controller,
     progress,
-    request: {
+    request: runRequest({
       runId: marker,
       agentId: marker,
       prompt: `Run ${marker}. [[fake: ${directive}]]`,
       maxTurns: 10,
-      maxBudgetUsd: null,
-      model: null,
       allowedTools: ['Bash'],
-      disallowedTools: [],
-      allowedDomains: [],
-      systemPrompt: null,
-      effort: null,
-      fallbackModel: null,
-      mcpServers: {},
-      secrets: {},
-      workspace: null,
       cwd,
       signal: controller.signal,
       onProgress: (u) => progress.push({ ...u }),
       ...overrides,
-    },
+    }),
   };
 }
 

@@ -15,6 +15,7 @@ import { ClaudeRunner, type ClaudeRunnerOptions } from '../../src/claude/claude-
 import type { RunOutcome } from '../../src/domain/types.js';
 import type { AgentRunRequest } from '../../src/engine/agent-runner.js';
 import { firstUserText, startFakeAnthropic, stepsDirective, type FakeAnthropic, type FakeToolStep } from '../fake-anthropic/fake-anthropic-server.js';
+import { runRequest } from '../support/run-request.js';
 
 const TEST_TIMEOUT = 60_000;
 const MODEL_KEY = 'sk-ant-model-key-never-in-a-command';
@@ -108,26 +109,17 @@ let seq = 0;
 /** A request whose prompt makes the fake model call `steps` in order, then answer `text`. */
 function request(d: DataDir, steps: FakeToolStep[], overrides: Partial<AgentRunRequest> = {}, text = 'done'): AgentRunRequest {
   const marker = `boundary${process.pid}x${++seq}`;
-  return {
+  return runRequest({
     runId: marker,
     agentId: 'agent-own',
     prompt: `Run ${marker}. [[fake: ${stepsDirective(steps)} text="${text}"]]`,
     maxTurns: steps.length + 2,
-    maxBudgetUsd: null,
-    model: null,
     allowedTools: ['Bash', 'Read', 'Write'],
-    disallowedTools: [],
-    allowedDomains: [],
-    systemPrompt: null,
-    effort: null,
-    fallbackModel: null,
-    mcpServers: {},
     secrets: { AGENT_TOKEN: 'agent-token-value-42' },
-    workspace: null,
     cwd: d.own,
     signal: new AbortController().signal,
     ...overrides,
-  };
+  });
 }
 
 const bash = (command: string): FakeToolStep => ({ tool: 'Bash', input: { command, description: 'boundary test' } });
