@@ -15,10 +15,10 @@ import pg from 'pg';
 import { openPostgresStore } from '#dist/store/postgres/open-postgres-store.js';
 import { parseSchedule } from '#dist/domain/cron.js';
 import { newId } from '#dist/domain/ids.js';
+import { RESULTS, writeResultsSection } from './results-file.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/serve-with-fake-runner.mjs');
-const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
 const START = '<!-- bench:pg-instances:start (written by bench/pg-instances.js; edits inside are overwritten) -->';
 const END = '<!-- bench:pg-instances:end -->';
 const AGENTS = 10_000;
@@ -254,14 +254,7 @@ function writeResults(info, results) {
     '',
     END,
   ];
-  let text = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-  const block = lines.join('\n');
-  if (text.includes(START) && text.includes(END)) {
-    text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
-  } else {
-    text = `${text.trimEnd()}\n\n${block}\n`;
-  }
-  fs.writeFileSync(RESULTS, text);
+  writeResultsSection(START, END, lines.join('\n'));
 }
 
 const db = await createDatabase();

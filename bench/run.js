@@ -28,6 +28,7 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import { generateData } from './generate-data.js';
 import { formatSummary, summarizeProfile } from './profile-summary.js';
+import { RESULTS, writeResultsSection } from './results-file.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = new Set(process.argv.slice(2));
@@ -593,16 +594,9 @@ function renderResults(r) {
 }
 
 function writeResults(results) {
-  const file = path.join(here, 'RESULTS.md');
-  const generated = renderResults(results);
-  let text = fs.existsSync(file)
-    ? fs.readFileSync(file, 'utf8')
-    : `# Benchmark results\n\nRun with \`npm run bench\` (see bench/run.js for what each phase does). The section between the markers is\nwritten by the bench itself; notes outside it are kept.\n\n${START}\n${END}\n`;
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  text = a >= 0 && b > a ? text.slice(0, a) + generated + text.slice(b + END.length) : `${text.trimEnd()}\n\n${generated}\n`;
-  fs.writeFileSync(file, text);
-  return file;
+  const header = `# Benchmark results\n\nRun with \`npm run bench\` (see bench/run.js for what each phase does). The section between the markers is\nwritten by the bench itself; notes outside it are kept.\n\n${START}\n${END}\n`;
+  writeResultsSection(START, END, renderResults(results), header);
+  return RESULTS;
 }
 
 // ------------------------------------------------------------------------------ main

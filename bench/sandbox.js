@@ -15,9 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClaudeRunner } from '#dist/claude/claude-runner.js';
+import { RESULTS, writeResultsSection } from './results-file.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const RESULTS = path.join(ROOT, 'bench/RESULTS.md');
 const START = '<!-- bench:sandbox:start (written by bench/sandbox.js; edits inside are overwritten) -->';
 const END = '<!-- bench:sandbox:end -->';
 const args = process.argv.slice(2);
@@ -160,14 +160,7 @@ function writeResults(trivial, bash, loadBefore, loadAfter) {
     '',
     END,
   ];
-  let text = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-  const block = lines.join('\n');
-  if (text.includes(START) && text.includes(END)) {
-    text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
-  } else {
-    text = `${text.trimEnd()}\n\n${block}\n`;
-  }
-  fs.writeFileSync(RESULTS, text);
+  writeResultsSection(START, END, lines.join('\n'));
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sandbox-'));

@@ -1,10 +1,9 @@
 // The figures of bench/stream.js as Markdown: printed, and written to bench/RESULTS.md between this
 // bench's own markers (unless told not to).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RESULTS, writeResultsSection } from './results-file.js';
 
-const RESULTS = path.resolve(import.meta.dirname, 'RESULTS.md');
 const START = '<!-- bench:stream:start (written by bench/stream.js; edits inside are overwritten) -->';
 const END = '<!-- bench:stream:end -->';
 const TARGETS = { recordingShare: 0.05, lagP99Ms: 250 };
@@ -77,9 +76,6 @@ export function writeSection({ recording, streaming, settings, toolCalls, loadBe
     '',
     END,
   ].join('\n');
-  let text = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-  if (text.includes(START) && text.includes(END)) text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
-  else text = `${text.trimEnd()}\n\n${block}\n`;
-  fs.writeFileSync(RESULTS, text);
+  writeResultsSection(START, END, block);
   process.stderr.write(`[bench:stream] results written to ${path.relative(process.cwd(), RESULTS)}\n`);
 }

@@ -26,8 +26,8 @@ import { silentLogger } from '#dist/logger.js';
 import { OPERATOR } from '#dist/services/actor.js';
 import { Webhooks } from '#dist/services/webhooks.js';
 import { openSqliteStore } from '#dist/store/sqlite/open-sqlite-store.js';
+import { RESULTS, writeResultsSection } from './results-file.js';
 
-const RESULTS = path.resolve(import.meta.dirname, 'RESULTS.md');
 const START = '<!-- bench:webhooks:start (written by bench/webhooks.js; edits inside are overwritten) -->';
 const END = '<!-- bench:webhooks:end -->';
 const QUICK = process.argv.includes('--quick');
@@ -156,10 +156,7 @@ function write(lines) {
     '',
     END,
   ].join('\n');
-  let text = fs.existsSync(RESULTS) ? fs.readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-  if (text.includes(START) && text.includes(END)) text = text.slice(0, text.indexOf(START)) + block + text.slice(text.indexOf(END) + END.length);
-  else text = `${text.trimEnd()}\n\n${block}\n`;
-  fs.writeFileSync(RESULTS, text);
+  writeResultsSection(START, END, block);
   log(`results written to ${path.relative(process.cwd(), RESULTS)}`);
 }
 
