@@ -14,10 +14,11 @@ import { missingSandboxPackages, sandboxUnavailableMessage } from './claude/sand
 import { SecretCipher } from './domain/secret-cipher.js';
 import type { AgentRunner } from './engine/agent-runner.js';
 import { LeaseReaper } from './engine/lease-reaper.js';
+import { Metrics } from './engine/metrics.js';
 import { OutboxSender, type OutboxSenderOptions } from './engine/outbox-sender.js';
 import { Retention } from './engine/retention.js';
 import { RunExecutor } from './engine/run-executor.js';
-import { Scheduler } from './engine/scheduler.js';
+import { ON_TIME_TOLERANCE_MS, Scheduler } from './engine/scheduler.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -52,10 +53,13 @@ export class App {
     private readonly runner: AgentRunner | null,
     /** Sends webhook deliveries from the outbox. */
     readonly outbox: OutboxSender,
+    /** What GET /metrics shows; the engine's parts report to it. */
+    readonly metrics: Metrics,
   ) {
     this.server = server;
-    this.reaper = new LeaseReaper({ store, clock, logger, intervalMs: config.heartbeatMs, runner });
-    this.retention = new Retention({ store, clock, logger, retentionMs: config.retentionMs, instanceId: config.instanceId });
+    this.reaper = new LeaseReaper({ store, clock, logger, intervalMs: config.heartbeatMs, runner, metrics });
+    const { retentionMs, auditRetentionMs, instanceId } = config;
+    this.retention = new Retention({ store, clock, logger, retentionMs, auditRetentionMs, instanceId, metrics });
   }
 
   private readonly reaper: LeaseReaper;
@@ -68,6 +72,7 @@ export class App {
     const sharedDatabase = parts.store ? parts.store.dialect === 'postgres' : config.databaseUrl !== null;
     const cipher = new SecretCipher(loadSecretKey({ key: config.secretKey, dataDir: config.dataDir, sharedDatabase }, logger));
     const store = parts.store ?? (await openStore(config));
+    const metrics = new Metrics({ clock, logger, store });
     const agentPolicy = {
       memberTools: config.memberTools,
       allowedHostPaths: config.allowedHostPaths,
@@ -91,6 +96,7 @@ export class App {
         workspacesDir: path.join(config.dataDir, 'workspaces'),
         secrets: new Secrets({ store, clock, cipher }),
         hostPaths: agentPolicy,
+        metrics,
       });
     }
     const runExecutor = executor;
@@ -101,6 +107,8 @@ export class App {
       catchupWindowMs: config.catchupWindowMs,
       pollMs: config.schedulerPollMs,
       onRunQueued: () => runExecutor?.wake(),
+      onCancelRequested: (runIds) => runExecutor?.cancelLocal(runIds),
+      metrics,
     });
     const server = await buildServer(
       {
@@ -114,10 +122,11 @@ export class App {
         webhookPolicy: { allowPrivate: config.webhookAllowPrivate },
         health: () => store.ping(),
       },
-      { logger, trustProxy: config.trustProxy, sandbox: config.sandbox },
+      { logger, trustProxy: config.trustProxy, sandbox: config.sandbox, metrics: { source: metrics, token: config.metricsToken } },
     );
     const print = parts.print ?? ((text: string) => process.stdout.write(`${text}\n`));
-    return new App(config, store, scheduler, executor, logger, server, clock, print, runner, outboxSender(config, { store, clock, logger, cipher }));
+    const outbox = outboxSender(config, { store, clock, logger, cipher, metrics });
+    return new App(config, store, scheduler, executor, logger, server, clock, print, runner, outbox, metrics);
   }
 
   /** The address the server listens on, once started. */
@@ -140,7 +149,12 @@ export class App {
     // The embedded database has one process: whatever it finds active, a dead process left.
     // SQLite belongs to this one process: whatever it finds active, a dead process left. On a
     // shared PostgreSQL database other live instances own their runs: only expired leases end.
-    const recovered = await store.endAbandonedRuns(this.clock.now(), { everything: store.dialect === 'sqlite' });
+    // Queued runs stay queued (they lost nothing) but scheduled ones whose slot is now too old to
+    // catch up: those become one skipped row per agent, keyed by this instant like the slots the
+    // scheduler finds missed (issue 11).
+    const restartedAt = this.clock.now();
+    const catchup = { staleSlotsBefore: restartedAt - Math.max(config.catchupWindowMs, ON_TIME_TOLERANCE_MS), catchupWindowMs: config.catchupWindowMs };
+    const recovered = await store.endAbandonedRuns(restartedAt, { everything: store.dialect === 'sqlite', ...catchup });
     if (recovered.length > 0) {
       logger.warn({ runIds: recovered }, 'ended runs left active by a process that stopped');
       const stopped = await this.runner?.stopAbandoned?.(recovered);
@@ -152,7 +166,7 @@ export class App {
     }
     if (config.runnerEnabled) this.checkSandbox();
     await this.server.listen({ port: config.port, host: config.host });
-    this.scheduler.start();
+    this.scheduler.start(restartedAt);
     this.executor?.start();
     this.reaper.start();
     this.retention.start();
@@ -209,7 +223,7 @@ function claudeRunner(config: Readonly<Config>, logger: PinoLogger): ClaudeRunne
 }
 
 /** The webhook sender, as the config sets it up. */
-function outboxSender(config: Readonly<Config>, parts: Pick<OutboxSenderOptions, 'store' | 'clock' | 'logger' | 'cipher'>): OutboxSender {
+function outboxSender(config: Readonly<Config>, parts: Pick<OutboxSenderOptions, 'store' | 'clock' | 'logger' | 'cipher' | 'metrics'>): OutboxSender {
   return new OutboxSender({
     ...parts,
     instanceId: config.instanceId,

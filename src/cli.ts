@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { App } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { iso } from './api/present.js';
 import { systemClock } from './clock.js';
@@ -11,12 +10,16 @@ import { choosePassword } from './password-prompt.js';
 import { Access } from './services/access.js';
 import { OPERATOR } from './services/actor.js';
 import { openStore } from './store/open-store.js';
+import { backupCommand, migrateCommand, restoreCommand } from './cli-backup.js';
+import { helpRequest } from './cli-help.js';
+import { doctorCommand } from './doctor/doctor.js';
 
 const USAGE = `Usage: cron-agents <command>
 
 Commands:
   serve                                   Start the service (API, scheduler, runner)
-  migrate                                 Apply database migrations and exit
+  migrate [--dry-run]                     Apply database migrations and exit (--dry-run: list
+                                          the pending ones and apply nothing)
   user add NAME --role admin|member|viewer [--password]
                                           With --password, also set a dashboard password
                                           (typed at a terminal; else generated and printed)
@@ -28,10 +31,19 @@ Commands:
   token list
   prune                                   Delete runs (and their events) that ended longer ago
                                           than CRON_AGENTS_RETENTION, now (the service does it hourly)
+  backup FILE [--force]                   Copy the SQLite database to FILE, consistently, while the
+                                          service runs (PostgreSQL: use pg_dump, see the README)
+  restore FILE                            Replace the SQLite database by the backup FILE (the
+                                          service must be stopped; the old one is kept beside it)
+  doctor [--online]                       Check the configuration, database, claude binary, sandbox
+                                          and model credentials; print what to fix
+  help [COMMAND]                          This list, or a command's help (also: COMMAND --help)
+  --version                               Print the version
 
 Configuration comes from the environment; see the README.`;
 
 class UsageError extends Error {}
+const usage = (message: string) => new UsageError(message);
 
 /** Opens the database for one command: migrated, and closed again however the command ends. */
 async function withAccess<T>(body: (access: Access) => Promise<T>): Promise<T> {
@@ -60,6 +72,8 @@ function isRole(value: string): value is Role {
 const when = (instant: number | null) => iso(instant) ?? '-';
 
 async function serve(): Promise<void> {
+  // Loaded here, not at the top: the other commands (and every --help) start in a fraction of the time without the service's modules.
+  const { App } = await import('./app.js');
   const app = await App.create(loadConfig());
   let signals = 0;
   const shutdown = (signal: string) => {
@@ -89,7 +103,7 @@ async function addUser(args: string[]): Promise<void> {
   const role = values.role ?? 'member';
   if (!isRole(role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
   const chosen = values.password ? await choosePassword(name) : null;
-  const user = await withAccess((access) => access.createUser({ name, role, password: chosen?.password ?? null }));
+  const user = await withAccess((access) => access.createUser({ name, role, password: chosen?.password ?? null }, OPERATOR));
   if (chosen?.generated) {
     // As with tokens: the secret alone on stdout, so a script can take it.
     console.error(`created user ${user.name} (${user.role}), id ${user.id}, with this dashboard password (shown only once):`);
@@ -130,7 +144,7 @@ async function tokenCommand(sub: string | undefined, rest: string[]): Promise<vo
     const { values, positionals } = parseArgs({ args: rest, options: { name: { type: 'string' } }, allowPositionals: true });
     const userName = positionals[0];
     if (!userName || positionals.length > 1) throw new UsageError('token create takes one USER');
-    const { token, info } = await withAccess((access) => access.issueTokenByName(userName, values.name ?? 'cli')).catch(
+    const { token, info } = await withAccess((access) => access.issueTokenByName(userName, values.name ?? 'cli', OPERATOR)).catch(
       refusalAsUsage(` (create one with: user add ${userName} --role member)`),
     );
     console.error(`token ${info.id} for ${info.userName} (${info.label}); it is shown only once:`);
@@ -140,7 +154,7 @@ async function tokenCommand(sub: string | undefined, rest: string[]): Promise<vo
   if (sub === 'revoke') {
     const id = rest[0];
     if (!id || rest.length > 1) throw new UsageError('token revoke takes one ID (see: token list)');
-    await withAccess((access) => access.revokeToken(id)).catch(refusalAsUsage());
+    await withAccess((access) => access.revokeToken(id, OPERATOR)).catch(refusalAsUsage());
     console.log(`revoked token ${id}`);
     return;
   }
@@ -165,24 +179,34 @@ async function prune(): Promise<void> {
   const store = await openStore(config);
   try {
     await store.migrate();
-    const retention = new Retention({ store, clock: systemClock, logger: silentLogger, retentionMs: config.retentionMs, instanceId: config.instanceId });
+    const { retentionMs, auditRetentionMs, instanceId } = config;
+    const retention = new Retention({ store, clock: systemClock, logger: silentLogger, retentionMs, auditRetentionMs, instanceId });
     const result = await retention.prune();
     console.log(`deleted ${result.runs} run(s) that ended before ${iso(result.endedBefore)}, and ${result.events} event(s)`);
+    if (result.auditEntries > 0) console.log(`deleted ${result.auditEntries} audit entries older than CRON_AGENTS_AUDIT_RETENTION`);
   } finally {
     await store.close();
   }
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Before anything runs: `serve --help` starts nothing, `restore FILE --help` restores nothing.
+  const help = helpRequest(argv, USAGE);
+  if (help !== null) {
+    console.log(help);
+    return;
+  }
   const [command, sub, ...rest] = argv;
   switch (command) {
     case 'serve':
     case undefined:
       return serve();
     case 'migrate':
-      await withAccess(async () => {});
-      console.log('database is up to date');
-      return;
+      return migrateCommand(argv.slice(1), usage);
+    case 'backup':
+      return backupCommand(argv.slice(1), usage);
+    case 'restore':
+      return restoreCommand(argv.slice(1), usage);
     case 'user':
       return userCommand(sub, rest);
     case 'token':
@@ -190,11 +214,11 @@ async function main(argv: string[]): Promise<void> {
     case 'prune':
       if (sub !== undefined) throw new UsageError('prune takes no arguments');
       return prune();
+    case 'doctor':
+      return doctorCommand(argv.slice(1), usage);
     case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return;
+      // helpRequest answered every known command: what is left names none.
+      throw new UsageError(`unknown command "${argv.slice(1).join(' ')}"`);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -26,6 +26,8 @@ export interface Config {
   /** Whether this instance executes runs (it always serves the API and schedules). */
   runnerEnabled: boolean;
   adminToken: string | null;
+  /** CRON_AGENTS_METRICS_TOKEN: the one bearer token GET /metrics accepts; null: any user's API token. */
+  metricsToken: string | null;
   /** Names this instance as the executor of the runs it claims. */
   instanceId: string;
   logLevel: string;
@@ -52,6 +54,8 @@ export interface Config {
   runAllowPrivate: boolean;
   /** CRON_AGENTS_RETENTION: runs that ended longer ago are deleted with their events; 0 keeps every run. */
   retentionMs: number;
+  /** CRON_AGENTS_AUDIT_RETENTION: audit entries older than this are deleted; 0 keeps them all. Never shorter than retentionMs. */
+  auditRetentionMs: number;
   /** CRON_AGENTS_MAX_AGENTS_PER_USER: agents a member may have created; admins are exempt. */
   maxAgentsPerUser: number;
   /** CRON_AGENTS_MIN_INTERVAL: the shortest time between two fires of a schedule a member may set; 0: any. */
@@ -208,6 +212,26 @@ function retention(env: Env, name: string): number {
   return days * 86_400_000;
 }
 
+/**
+ * CRON_AGENTS_AUDIT_RETENTION: days (`365d`) or `0` (keep every entry). The audit trail explains
+ * runs, so it is kept at least as long as they are: shorter than CRON_AGENTS_RETENTION is refused,
+ * and the default is 365d, or the runs' retention when that is longer (0 when runs are kept for ever).
+ */
+function auditRetention(env: Env, name: string, runsMs: number): number {
+  const raw = env[name]?.trim() ?? '';
+  if (raw === '') return runsMs === 0 ? 0 : Math.max(DEFAULTS.auditRetentionMs, runsMs);
+  const match = /^(\d+)\s*d$|^0$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a number of days such as 365d, or 0 to keep every entry, got "${raw}"`);
+  const days = Number(match[1] ?? 0);
+  if (days > 36_500) throw new ConfigError(`${name} must be at most 36500d, got "${raw}"`);
+  const ms = days * 86_400_000;
+  if (ms !== 0 && (runsMs === 0 || ms < runsMs)) {
+    const runs = runsMs === 0 ? 'runs are kept for ever (CRON_AGENTS_RETENTION=0): use 0' : `at least CRON_AGENTS_RETENTION (${runsMs / 86_400_000}d)`;
+    throw new ConfigError(`${name} keeps audit entries no shorter than runs: ${runs}, got "${raw}"`);
+  }
+  return ms;
+}
+
 /** CRON_AGENTS_PUBLIC_URL: an http(s) URL without query or fragment; default: the address the service listens on. */
 function publicUrl(env: Env, name: string, host: string, port: number): string {
   const raw = env[name]?.trim() ?? '';
@@ -235,6 +259,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (adminToken !== null && adminToken.length < 32) {
     throw new ConfigError('CRON_AGENTS_ADMIN_TOKEN must be at least 32 characters long');
   }
+  const metricsToken = env.CRON_AGENTS_METRICS_TOKEN?.trim() || null;
+  if (metricsToken !== null && (metricsToken.length < 32 || /\s/.test(metricsToken))) {
+    throw new ConfigError('CRON_AGENTS_METRICS_TOKEN must be at least 32 characters long, without spaces (e.g. openssl rand -hex 32)');
+  }
   const logLevel = env.LOG_LEVEL?.trim() || DEFAULTS.logLevel;
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "${logLevel}"`);
@@ -253,6 +281,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     executorPollMs: DEFAULTS.executorPollMs,
     runnerEnabled: boolean(env, 'CRON_AGENTS_RUNNER', true),
     adminToken,
+    metricsToken,
     instanceId: `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     logLevel,
     trustProxy: trustProxy(env, 'CRON_AGENTS_TRUST_PROXY'),
@@ -263,6 +292,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     runEnv: runEnvNames(env, 'CRON_AGENTS_RUN_ENV'),
     runAllowPrivate: boolean(env, 'CRON_AGENTS_RUN_ALLOW_PRIVATE', DEFAULTS.runAllowPrivate),
     retentionMs: retention(env, 'CRON_AGENTS_RETENTION'),
+    auditRetentionMs: auditRetention(env, 'CRON_AGENTS_AUDIT_RETENTION', retention(env, 'CRON_AGENTS_RETENTION')),
     maxAgentsPerUser: integer(env, 'CRON_AGENTS_MAX_AGENTS_PER_USER', DEFAULTS.maxAgentsPerUser, 1, 1_000_000),
     minIntervalMs: duration(env, 'CRON_AGENTS_MIN_INTERVAL', DEFAULTS.minIntervalMs, 7 * 24 * 3600_000),
     publicUrl: publicUrl(env, 'CRON_AGENTS_PUBLIC_URL', host, integer(env, 'PORT', DEFAULTS.port, 0, 65535)),

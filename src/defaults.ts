@@ -23,6 +23,8 @@ export const DEFAULTS = Object.freeze({
   gitTimeoutMs: 300_000,
   /** CRON_AGENTS_RETENTION: runs that ended longer ago are deleted, with their events (0: kept for ever). */
   retentionMs: 90 * 86_400_000,
+  /** CRON_AGENTS_AUDIT_RETENTION: audit entries older than this are deleted (never sooner than runs: at least CRON_AGENTS_RETENTION). */
+  auditRetentionMs: 365 * 86_400_000,
   /** How often an instance offers to prune; the lease makes it once per period per deployment. */
   retentionIntervalMs: 3_600_000,
   /** A comment line on every open run stream, so proxies do not close it as idle. */
@@ -61,6 +63,12 @@ export const LIMITS = Object.freeze({
   allowedToolLength: 500,
   maxTurns: 10_000,
   maxBudgetUsd: 10_000,
+  /** A daily or monthly spend cap (per agent or for the deployment). */
+  spendCapUsd: 1_000_000,
+  maxRetries: 10,
+  /** The first retry's wait; doubled per attempt, never over this either. */
+  retryDelaySeconds: 3_600,
+  pauseAfterFailures: 100,
   bodyBytes: 1_048_576,
   /** Routes whose bodies are a few short fields (sign-in, users, tokens, passwords, previews) or none. */
   smallBodyBytes: 8_192,
@@ -102,4 +110,9 @@ export const LIMITS = Object.freeze({
   /** GET /api/webhooks/:id/deliveries page size. */
   deliveriesLimitDefault: 50,
   deliveriesLimitMax: 500,
+  /** GET /api/audit page size, and GET /api/agents/:id/versions. */
+  auditLimitDefault: 50,
+  auditLimitMax: 500,
+  versionsLimitDefault: 100,
+  versionsLimitMax: 1_000,
 });

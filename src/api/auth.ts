@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sessionCredential, tokenCredential } from '../domain/audit.js';
 import { ForbiddenError, UnauthorizedError } from '../domain/errors.js';
 import { CSRF_HEADER } from '../domain/sessions.js';
 import type { Role, User } from '../domain/types.js';
@@ -12,6 +13,8 @@ declare module 'fastify' {
     user: User | null;
     /** Set when the request was authenticated by the session cookie (not by a bearer token). */
     session: Omit<ActiveSession, 'user'> | null;
+    /** What authenticated the request, as the audit trail names it (`token:<id>`, `session:<prefix>`); the Actor's credential. */
+    credential: string | null;
   }
   interface FastifyContextConfig {
     /** Lowest role allowed. Default: viewer for GET/HEAD, member otherwise. */
@@ -37,13 +40,16 @@ async function userOfSession(request: FastifyRequest, sessionId: string, service
   const write = !SAFE_METHODS.has(request.method);
   const { user, ...session } = await services.signIn.authenticate(sessionId, { write, csrfSent: typeof sent === 'string' ? sent : null }, request.log);
   request.session = session;
+  request.credential = sessionCredential(session.idHash);
   return user;
 }
 
 async function userOfBearer(request: FastifyRequest, services: Services): Promise<User> {
   const token = bearer(request);
   if (!token) throw new UnauthorizedError('missing bearer token: send "Authorization: Bearer <token>"');
-  return services.access.authenticateToken(token, request.log);
+  const { user, tokenId } = await services.access.authenticateBearer(token, request.log);
+  request.credential = tokenCredential(tokenId);
+  return user;
 }
 
 /**
@@ -54,6 +60,7 @@ async function userOfBearer(request: FastifyRequest, services: Services): Promis
 export function installAuth(app: FastifyInstance, services: Services): void {
   app.decorateRequest('user', null);
   app.decorateRequest('session', null);
+  app.decorateRequest('credential', null);
   app.addHook('onRequest', async (request) => {
     const config = request.routeOptions.config;
     // Decide on the route that matched, not the raw URL: the router decodes the path, so

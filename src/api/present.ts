@@ -1,6 +1,9 @@
+import type { AgentVersion } from '../domain/agent-versions.js';
+import type { AuditEntry } from '../domain/audit.js';
 import type { RunEvent } from '../domain/run-events.js';
 import { iso, runJson } from '../domain/run-json.js';
 import type { SchedulePreview } from '../domain/schedule-preview.js';
+import type { DeploymentForecast, Forecast } from '../domain/forecast.js';
 import type { Agent, AgentStats, GlobalStats, Run, User } from '../domain/types.js';
 import type { ActiveSession } from '../services/sign-in.js';
 import type { IssuedToken } from '../services/access.js';
@@ -9,12 +12,16 @@ import type { Webhook, WebhookDelivery } from '../domain/webhooks.js';
 import type { SecretInfo, TokenInfo } from '../store/store.js';
 import type {
   AgentJson,
+  AgentVersionJson,
+  AuditEntryJson,
   AgentListJson,
   AgentStatsJson,
   GlobalStatsJson,
   RunEventJson,
   RunJson,
   SchedulePreviewJson,
+  ForecastJson,
+  DeploymentForecastJson,
   SecretJson,
   SessionJson,
   TokenJson,
@@ -49,6 +56,14 @@ export function presentAgent(agent: Agent): AgentJson {
     effort: agent.effort,
     fallbackModel: agent.fallbackModel,
     outputSchema: agent.outputSchema,
+    dailyBudgetUsd: agent.dailyBudgetUsd,
+    monthlyBudgetUsd: agent.monthlyBudgetUsd,
+    overlapPolicy: agent.overlapPolicy,
+    maxRetries: agent.maxRetries,
+    retryDelaySeconds: agent.retryDelaySeconds,
+    pauseAfterFailures: agent.pauseAfterFailures,
+    pausedReason: agent.pausedReason,
+    pausedAt: iso(agent.pausedAt),
     nextRunAt: agent.enabled ? iso(agent.nextFireAt) : null,
     lastRunAt: iso(agent.lastRunAt),
     lastStatus: agent.lastStatus,
@@ -107,8 +122,18 @@ export function presentSession(user: User, session: Pick<ActiveSession, 'csrfTok
   };
 }
 
-export function presentSchedulePreview(preview: SchedulePreview): SchedulePreviewJson {
-  return { ...preview, nextRuns: preview.nextRuns.map((t) => iso(t)) };
+/** With `forecast` when the preview was asked to price the schedule at an agent's cost. */
+export function presentSchedulePreview(preview: SchedulePreview, forecast?: Forecast): SchedulePreviewJson {
+  const json = { ...preview, nextRuns: preview.nextRuns.map((t) => iso(t)) };
+  return forecast ? { ...json, forecast: presentForecast(forecast) } : json;
+}
+
+export function presentForecast(forecast: Forecast): ForecastJson {
+  return { ...forecast, restOfMonth: { ...forecast.restOfMonth, until: iso(forecast.restOfMonth.until) } };
+}
+
+export function presentDeploymentForecast(forecast: DeploymentForecast): DeploymentForecastJson {
+  return { ...presentForecast(forecast), agents: forecast.agents };
 }
 
 /** A webhook without its secret (only create and rotate-secret add it). */
@@ -139,4 +164,21 @@ export function presentDelivery(delivery: WebhookDelivery): DeliveryJson {
     deliveredAt: iso(delivery.deliveredAt),
     createdAt: iso(delivery.createdAt),
   };
+}
+
+/** An audit entry: its actor and target as objects, its time as ISO. */
+export function presentAuditEntry(entry: AuditEntry): AuditEntryJson {
+  return {
+    id: entry.id,
+    at: iso(entry.at),
+    action: entry.action,
+    actor: { id: entry.actor.userId, name: entry.actor.userName, address: entry.actor.address, credential: entry.actor.credential },
+    agentId: entry.agentId,
+    target: { type: entry.targetType, id: entry.targetId, name: entry.targetName },
+    details: entry.details,
+  };
+}
+
+export function presentAgentVersion(version: AgentVersion): AgentVersionJson {
+  return { version: version.version, createdAt: iso(version.createdAt), createdBy: version.createdBy, fields: version.fields };
 }

@@ -4,7 +4,7 @@ import type { Services } from '../services/services.js';
 import { presentSchedulePreview } from './present.js';
 import { Data, ErrorBody, PREVIEW_COUNT, PreviewBody, SchedulePreviewJson } from './schemas/index.js';
 
-/** Extension for the dashboard's schedule editor: a schedule in words and its next fire times. */
+/** Extension for the dashboard's schedule editor: a schedule in words and its next fire times, and (with an agent) its cost forecast. */
 export const previewRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (api, { services }) => {
   api.post(
     '/api/schedules/preview',
@@ -15,13 +15,18 @@ export const previewRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags: ['schedules'],
         security: [{ bearer: [] }, { session: [] }],
-        summary: 'Check a schedule; describe it and list its next five fire times',
+        operationId: 'previewSchedule',
+        summary: "Check a schedule; describe it and list its next five fire times; with agentId, price it at that agent's latest runs",
         body: PreviewBody,
         response: { 200: Data(SchedulePreviewJson), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
       },
     },
-    async (request) => ({
-      data: presentSchedulePreview(services.agents.previewSchedule(request.body.schedule, request.body.timezone, PREVIEW_COUNT, request)),
-    }),
+    async (request) => {
+      const { schedule, timezone, agentId } = request.body;
+      const preview = services.agents.previewSchedule(schedule, timezone, PREVIEW_COUNT, request);
+      // With an agent: what the schedule being typed would cost at that agent's recent runs.
+      const forecast = agentId === undefined ? undefined : await services.forecasts.schedule(agentId, preview.schedule, preview.timezone);
+      return { data: presentSchedulePreview(preview, forecast) };
+    },
   );
 };

@@ -108,7 +108,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RunRoutesOptions> = async (api
 
   api.get(
     '/api/runs/:runId',
-    { schema: { tags, security, summary: 'Get a single run', params: RunIdParams, response: { 200: Data(RunJson), ...errors } } },
+    { schema: { tags, security, operationId: 'getRun', summary: 'Get a single run', params: RunIdParams, response: { 200: Data(RunJson), ...errors } } },
     async (request) => ({ data: presentRun(await services.runs.get(request.params.runId)) }),
   );
 
@@ -118,6 +118,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RunRoutesOptions> = async (api
       schema: {
         tags,
         security,
+        operationId: 'listRunEvents',
         summary: "A page of the run's events, oldest first",
         params: RunIdParams,
         querystring: RunEventsQuery,
@@ -135,6 +136,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RunRoutesOptions> = async (api
       schema: {
         tags,
         security,
+        operationId: 'streamRunEvents',
         summary: "The run's events, live",
         description: STREAM_DESCRIPTION,
         params: RunIdParams,
@@ -165,6 +167,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RunRoutesOptions> = async (api
       schema: {
         tags,
         security,
+        operationId: 'getRunTranscript',
         summary: 'Download the whole transcript',
         description: 'One event per line (JSON Lines), oldest first, as the events page shows them.',
         params: RunIdParams,

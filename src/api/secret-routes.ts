@@ -6,7 +6,8 @@ import { Data, DeletedSecretJson, ErrorBody, IdParams, SecretJson, SecretParams,
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 503: ErrorBody };
 const tags = ['secrets'];
-const security = [{ bearer: [] }];
+/** A bearer token or the dashboard's session cookie: auth.ts takes either on every /api route. */
+const security: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
 
 /**
  * An agent's secrets, write-only: viewers may list the names, members and admins set and delete
@@ -21,6 +22,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: {
         tags,
         security,
+        operationId: 'listSecrets',
         summary: "List an agent's secrets by name (never their values)",
         params: IdParams,
         response: { 200: Data(Type.Array(SecretJson)), ...errors },
@@ -35,6 +37,7 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       schema: {
         tags,
         security,
+        operationId: 'setSecret',
         summary: 'Set or replace a secret; runs of the agent get it as the environment variable NAME',
         params: SecretParams,
         body: SetSecretBody,
@@ -46,7 +49,16 @@ export const secretRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
 
   api.delete(
     '/api/agents/:id/secrets/:name',
-    { schema: { tags, security, summary: 'Delete a secret', params: SecretParams, response: { 200: Data(DeletedSecretJson), ...errors } } },
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'deleteSecret',
+        summary: 'Delete a secret',
+        params: SecretParams,
+        response: { 200: Data(DeletedSecretJson), ...errors },
+      },
+    },
     async (request) => ({ data: await secrets.delete(request.params.id, request.params.name, request) }),
   );
 };

@@ -2,6 +2,7 @@
  * src/api: the HTTP face of the services. A route parses (its schema, in schemas/, is where a
  * route is validated), calls a service (src/services) and presents the result (present.ts).
  *   server.ts            Fastify set-up: OpenAPI, health; registers the route plugins
+ *   openapi.ts           the OpenAPI document's options, and its reference at /api/docs
  *   validator-compiler.ts the schemas' validators (ajv), bounded for bodies no one writes by hand
  *   edge-hooks.ts        every answer's edge: security headers, ETag/304, small body limits
  *   auth.ts              who is asking (bearer token or session cookie) and may they (roles)
@@ -9,9 +10,10 @@
  *   error-handler.ts     the one place errors become HTTP responses
  *   *-routes.ts          one Fastify plugin per area: agents, runs (a run, its events, its live
  *                        stream: run-event-stream.ts), secrets (an agent's, write-only),
- *                        webhooks (and their delivery log),
- *                        access (users, tokens), session, preview (schedule editor), static
- *                        (the built dashboard)
+ *                        webhooks (and their delivery log), budget (the deployment's spend caps),
+ *                        access (users, tokens), audit (the trail, agents' versions), session,
+ *                        preview (schedule editor), static
+ *                        (the built dashboard), metrics (/metrics for Prometheus, its own token check)
  *   present.ts           every presenter, and the one ISO date format
  * Only the top imports it: app.ts (buildServer) and cli.ts (present.ts's date format); the
  * dashboard and the tests import the response types of schemas/ (all but passwords.ts are free
@@ -24,9 +26,14 @@ import type { SandboxMode } from '../claude/sandbox.js';
 import { createServices, type ServiceDeps } from '../services/services.js';
 import { accessRoutes } from './access-routes.js';
 import { agentRoutes } from './agent-routes.js';
+import { budgetRoutes } from './budget-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import { installAuth } from './auth.js';
 import { installEdgeHooks } from './edge-hooks.js';
 import { frameworkErrorReply, installErrorHandler } from './error-handler.js';
+import { OPENAPI_OPTIONS, registerApiDocs } from './openapi.js';
+import { forecastRoutes } from './forecast-routes.js';
+import { metricsRoutes, type MetricsSource } from './metrics-routes.js';
 import { previewRoutes } from './preview-routes.js';
 import { runRoutes } from './run-routes.js';
 import { secretRoutes } from './secret-routes.js';
@@ -48,6 +55,8 @@ export interface ServerOptions {
   trustProxy?: boolean | number | string[];
   /** CRON_AGENTS_SANDBOX: /healthz says `"sandbox": "off"` when runs have none, so a monitor notices. */
   sandbox?: SandboxMode;
+  /** GET /metrics (Prometheus) and the token it takes (CRON_AGENTS_METRICS_TOKEN; null: any API token); none: no /metrics. */
+  metrics?: { source: MetricsSource; token: string | null };
 }
 
 /** What the server is built from: the services' parts, and a check of the database for /healthz. */
@@ -79,28 +88,14 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
   app.setValidatorCompiler(validatorCompiler());
   installEdgeHooks(app);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'cron-agents',
-        description: 'Runs Claude agents on cron schedules. Every /api route but this document requires `Authorization: Bearer <token>`.',
-        version: '0.1.0',
-      },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          // The dashboard's sign-in (POST /api/session); writes also need the X-CSRF-Token header.
-          session: { type: 'apiKey', in: 'cookie', name: 'cron_agents_session' },
-        },
-      },
-    },
-  });
+  await app.register(swagger, OPENAPI_OPTIONS);
 
   installErrorHandler(app);
   installAuth(app, services);
 
+  // Hidden, as /healthz is: neither is an operation of the API a client calls (and neither has a 4xx answer to document).
   app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  await registerApiDocs(app);
 
   app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async (request, reply) => {
     try {
@@ -117,7 +112,11 @@ export async function buildServer(deps: ServerDeps, options: ServerOptions = {})
   await app.register(runRoutes, { services, clock: deps.clock });
   await app.register(secretRoutes, { services });
   await app.register(webhookRoutes, { services });
+  await app.register(forecastRoutes, { services });
   await app.register(accessRoutes, { services });
+  await app.register(budgetRoutes, { services });
+  await app.register(auditRoutes, { services });
+  if (options.metrics) await app.register(metricsRoutes, { services, ...options.metrics });
   // The dashboard: sign-in sessions, the schedule editor's preview, and the built web app.
   await app.register(sessionRoutes, { services });
   await app.register(previewRoutes, { services });

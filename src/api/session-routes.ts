@@ -24,6 +24,9 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       bodyLimit: LIMITS.smallBodyBytes,
       schema: {
         tags,
+        // No credential: this is how one gets the session cookie.
+        security: [],
+        operationId: 'signIn',
         summary: 'Sign in with a user name and password; sets the session cookie',
         description:
           `Failed sign-ins are limited to ${SIGN_IN_LIMIT_PER_PAIR} per user name from one client address and ${SIGN_IN_LIMIT_PER_ADDRESS} per client address in ${SIGN_IN_WINDOW_MS / 60_000} minutes; beyond that the answer is 429 with Retry-After. ` +
@@ -49,7 +52,15 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
 
   api.get(
     '/api/session',
-    { schema: { tags, security, summary: 'The current session (or token) and its user', response: { 200: Data(SessionJson), 401: ErrorBody } } },
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'getSession',
+        summary: 'The current session (or token) and its user',
+        response: { 200: Data(SessionJson), 401: ErrorBody },
+      },
+    },
     // Every /api route but the public ones has an authenticated user (src/api/auth.ts).
     async (request) => ({ data: presentSession(request.user!, request.session) }),
   );
@@ -62,6 +73,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       schema: {
         tags,
         security,
+        operationId: 'signOut',
         summary: 'Sign out: ends the session and clears its cookie',
         response: { 200: Data(SignedOutJson), 401: ErrorBody, 403: ErrorBody },
       },

@@ -19,7 +19,8 @@ import {
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody };
 const tags = ['webhooks'];
-const security = [{ bearer: [] }];
+/** A bearer token or the dashboard's session cookie: auth.ts takes either on every /api route. */
+const security: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
 
 const withSecret = ({ webhook, secret }: WebhookWithSecret) => ({ data: { ...presentWebhook(webhook), secret } });
 
@@ -38,7 +39,15 @@ const webhookCrudRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
 
   api.get(
     '/api/webhooks',
-    { schema: { tags, security, summary: 'List webhooks (without their secrets)', response: { 200: Data(Type.Array(WebhookJson)), ...errors } } },
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'listWebhooks',
+        summary: 'List webhooks (without their secrets)',
+        response: { 200: Data(Type.Array(WebhookJson)), ...errors },
+      },
+    },
     async () => ({ data: (await webhooks.list()).map(presentWebhook) }),
   );
 
@@ -48,6 +57,7 @@ const webhookCrudRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       schema: {
         tags,
         security,
+        operationId: 'createWebhook',
         summary: 'Create a webhook; the answer carries its signing secret, shown this once',
         body: CreateWebhookBody,
         response: { 201: Data(WebhookWithSecretJson), ...errors },
@@ -58,21 +68,38 @@ const webhookCrudRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
 
   api.get(
     '/api/webhooks/:id',
-    { schema: { tags, security, summary: 'Get a webhook', params: IdParams, response: { 200: Data(WebhookJson), ...errors } } },
+    { schema: { tags, security, operationId: 'getWebhook', summary: 'Get a webhook', params: IdParams, response: { 200: Data(WebhookJson), ...errors } } },
     async (request) => ({ data: presentWebhook(await webhooks.get(request.params.id)) }),
   );
 
   api.patch(
     '/api/webhooks/:id',
     {
-      schema: { tags, security, summary: 'Change a webhook', params: IdParams, body: UpdateWebhookBody, response: { 200: Data(WebhookJson), ...errors } },
+      schema: {
+        tags,
+        security,
+        operationId: 'updateWebhook',
+        summary: 'Change a webhook',
+        params: IdParams,
+        body: UpdateWebhookBody,
+        response: { 200: Data(WebhookJson), ...errors },
+      },
     },
     async (request) => ({ data: presentWebhook(await webhooks.update(request.params.id, request.body, request)) }),
   );
 
   api.delete(
     '/api/webhooks/:id',
-    { schema: { tags, security, summary: 'Delete a webhook and its delivery log', params: IdParams, response: { 200: Data(DeletedWebhookJson), ...errors } } },
+    {
+      schema: {
+        tags,
+        security,
+        operationId: 'deleteWebhook',
+        summary: 'Delete a webhook and its delivery log',
+        params: IdParams,
+        response: { 200: Data(DeletedWebhookJson), ...errors },
+      },
+    },
     async (request) => ({ data: await webhooks.delete(request.params.id, request) }),
   );
 
@@ -82,6 +109,7 @@ const webhookCrudRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = asy
       schema: {
         tags,
         security,
+        operationId: 'rotateWebhookSecret',
         summary: 'Replace the signing secret; the answer carries the new one, shown this once (the old one stops signing at once)',
         params: IdParams,
         response: { 200: Data(WebhookWithSecretJson), ...errors },
@@ -101,6 +129,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
       schema: {
         tags,
         security,
+        operationId: 'listWebhookDeliveries',
         summary: "The webhook's deliveries, newest first",
         params: IdParams,
         querystring: DeliveriesQuery,
@@ -116,6 +145,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
       schema: {
         tags,
         security,
+        operationId: 'testWebhook',
         summary: 'Send a webhook.test event to this webhook now; answers its delivery (pending)',
         params: IdParams,
         response: { 200: Data(DeliveryJson), ...errors },
@@ -130,6 +160,7 @@ const deliveryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
       schema: {
         tags,
         security,
+        operationId: 'retryWebhookDelivery',
         summary: 'Send a failed delivery again now (one more attempt)',
         params: DeliveryParams,
         response: { 200: Data(DeliveryJson), ...errors },

@@ -2,7 +2,7 @@ import { normalizeAllowedDomains } from './allowed-domains.js';
 import { normalizeTimezone, validateSchedule } from './cron.js';
 import { parseMcpServers, type McpServerInput } from './mcp-servers.js';
 import { parseOutputSchema } from './output-schema.js';
-import type { Agent, AgentFields, Effort } from './types.js';
+import type { Agent, AgentFields, Effort, OverlapPolicy } from './types.js';
 import { parseWorkspace, type WorkspaceInput } from './workspace-spec.js';
 
 /** The fields of a create request, after schema validation. */
@@ -25,10 +25,18 @@ export interface AgentInput {
   effort?: Effort | null;
   fallbackModel?: string | null;
   outputSchema?: Record<string, unknown> | null;
+  dailyBudgetUsd?: number | null;
+  monthlyBudgetUsd?: number | null;
+  overlapPolicy?: OverlapPolicy;
+  maxRetries?: number;
+  retryDelaySeconds?: number;
+  pauseAfterFailures?: number | null;
 }
 
 export const DEFAULT_MAX_TURNS = 50;
 export const DEFAULT_TIMEZONE = 'UTC';
+export const DEFAULT_OVERLAP_POLICY: OverlapPolicy = 'skip';
+export const DEFAULT_RETRY_DELAY_SECONDS = 60;
 
 /** The agent's fields with what the scheduler should do next. */
 export interface PlannedAgent {
@@ -66,6 +74,12 @@ export function planNewAgent(input: AgentInput, now: number): PlannedAgent {
     effort: input.effort ?? null,
     fallbackModel: input.fallbackModel?.trim() ?? null,
     outputSchema: parseOutputSchema(input.outputSchema ?? null),
+    dailyBudgetUsd: input.dailyBudgetUsd ?? null,
+    monthlyBudgetUsd: input.monthlyBudgetUsd ?? null,
+    overlapPolicy: input.overlapPolicy ?? DEFAULT_OVERLAP_POLICY,
+    maxRetries: input.maxRetries ?? 0,
+    retryDelaySeconds: input.retryDelaySeconds ?? DEFAULT_RETRY_DELAY_SECONDS,
+    pauseAfterFailures: input.pauseAfterFailures ?? null,
   };
   return { fields, nextFireAt: firstSlot(fields, now) };
 }
@@ -94,6 +108,12 @@ export function planAgentUpdate(current: Agent, patch: Partial<AgentInput>, now:
     effort: patch.effort !== undefined ? patch.effort : current.effort,
     fallbackModel: patch.fallbackModel !== undefined ? (patch.fallbackModel?.trim() ?? null) : current.fallbackModel,
     outputSchema: patch.outputSchema !== undefined ? parseOutputSchema(patch.outputSchema) : current.outputSchema,
+    dailyBudgetUsd: patch.dailyBudgetUsd !== undefined ? patch.dailyBudgetUsd : current.dailyBudgetUsd,
+    monthlyBudgetUsd: patch.monthlyBudgetUsd !== undefined ? patch.monthlyBudgetUsd : current.monthlyBudgetUsd,
+    overlapPolicy: patch.overlapPolicy ?? current.overlapPolicy,
+    maxRetries: patch.maxRetries ?? current.maxRetries,
+    retryDelaySeconds: patch.retryDelaySeconds ?? current.retryDelaySeconds,
+    pauseAfterFailures: patch.pauseAfterFailures !== undefined ? patch.pauseAfterFailures : current.pauseAfterFailures,
   };
   const timingChanged = fields.schedule !== current.schedule || fields.timezone !== current.timezone || fields.enabled !== current.enabled;
   if (!timingChanged) return { fields, nextFireAt: current.nextFireAt };

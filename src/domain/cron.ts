@@ -33,6 +33,9 @@ const MAX_EXPRESSION_LENGTH = 200;
 /** Names of UTC itself: computed with a fixed zero offset, which is exact and ~15x faster. */
 const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Universal', 'Etc/Zulu', 'Zulu']);
 
+// sloppyRanges: croner's name for accepting `N/step` (a stepped value with a start).
+const CRON_OPTIONS = { paused: true, mode: '5-or-6-parts', sloppyRanges: true } as const;
+
 const canonicalZones = new Map<string, string>();
 
 /** Canonical name of an IANA timezone, or a ValidationError naming `field`. */
@@ -97,14 +100,17 @@ export function parseSchedule(expression: string, timezone: string, field = 'sch
   let cron: Cron;
   try {
     const zone = UTC_NAMES.has(timezone) ? { utcOffset: 0 } : { timezone };
-    // sloppyRanges: croner's name for accepting `N/step` (a stepped value with a start).
-    cron = new Cron(trimmed, { paused: true, mode: '5-or-6-parts', sloppyRanges: true, ...zone });
+    cron = new Cron(trimmed, { ...CRON_OPTIONS, ...zone });
   } catch (error) {
     const reason = error instanceof Error ? error.message.replace(/^CronPattern:\s*/, '') : String(error);
     throw ValidationError.field(field, `invalid cron expression "${trimmed}": ${reason}`);
   }
+  return scheduleOf(cron, trimmed, timezone);
+}
+
+function scheduleOf(cron: Cron, expression: string, timezone: string): CronSchedule {
   const schedule: CronSchedule = {
-    expression: trimmed,
+    expression,
     timezone,
     nextAfter(instant) {
       // croner's nextRun(date) returns the first slot strictly after `date` at second precision.
@@ -117,6 +123,15 @@ export function parseSchedule(expression: string, timezone: string, field = 'sch
     },
   };
   return schedule;
+}
+
+/**
+ * A schedule (already parsed, so valid) at a fixed UTC offset, in minutes east of UTC. Between two
+ * offset changes of its timezone it has the same slots, and croner computes a fixed offset an
+ * order of magnitude faster than a named zone: forecast.ts counts long stretches with it.
+ */
+export function atFixedOffset(schedule: CronSchedule, offsetMinutes: number): CronSchedule {
+  return scheduleOf(new Cron(schedule.expression, { ...CRON_OPTIONS, utcOffset: offsetMinutes }), schedule.expression, schedule.timezone);
 }
 
 /** Validates an agent's schedule in its timezone and checks it fires at least once more. */

@@ -33,6 +33,12 @@ export interface RunJsonShape {
   durationMs: number | null;
   executorId: string | null;
   structuredOutput: unknown;
+  retryOf: string | null;
+  attempt: number;
+  skippedSlots: number | null;
+  lastSkippedFor: string | null;
+  notBefore: string | null;
+  agentVersion: number | null;
 }
 
 /** A run as JSON: its instants as ISO, its lease left out. */
@@ -56,5 +62,11 @@ export function runJson(run: Run): RunJsonShape {
     durationMs: run.durationMs,
     executorId: run.executorId,
     structuredOutput: run.structuredOutput,
+    retryOf: run.retryOf,
+    attempt: run.attempt,
+    skippedSlots: run.skippedSlots,
+    lastSkippedFor: iso(run.lastSkippedFor),
+    notBefore: iso(run.notBefore),
+    agentVersion: run.agentVersion,
   };
 }

@@ -1,3 +1,4 @@
+import { budgetAlertText, isBudgetAlertData, type BudgetAlertData } from './budgets.js';
 import type { OutboxEvent, RunSnapshot } from './webhook-events.js';
 
 /**
@@ -39,6 +40,7 @@ const HEADLINES: Record<string, string> = {
   'run.failed': ':x: failed',
   'run.cancelled': ':no_entry_sign: was cancelled',
   'agent.recovered': ':large_green_circle: recovered (its first success after failures)',
+  'run.skipped': ':fast_forward: skipped a slot',
 };
 
 function duration(ms: number | null): string {
@@ -82,10 +84,46 @@ function runMessage(event: OutboxEvent, run: RunSnapshot, link: string): SlackMe
   return { text: `${clip(agentName, 200)} ${plainWhat} (${run.status}, ${cost}, ${duration(run.durationMs)})`, blocks };
 }
 
+/** A budget alert: one line saying which cap, how much of it is spent, and a link. */
+function budgetMessage(type: 'budget.warning' | 'budget.exhausted', data: BudgetAlertData, link: string): SlackMessage {
+  const text = budgetAlertText(type, data);
+  const icon = type === 'budget.exhausted' ? ':money_with_wings:' : ':warning:';
+  return {
+    text,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${icon} ${slackEscape(clip(text, SECTION_CHARS - 20))}` } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: `<${link}|Open cron-agents>` }] },
+    ],
+  };
+}
+
+/** `agent.paused`: the agent's name, why it was paused, and a link to it. */
+function pausedMessage(event: OutboxEvent, link: string): SlackMessage {
+  const agentName = event.data.agent?.name ?? event.agentId ?? 'an agent';
+  const reason = typeof event.data.pausedReason === 'string' ? event.data.pausedReason : 'it failed too often';
+  const text = `${clip(agentName, 200)} was paused: ${reason}`;
+  return {
+    text,
+    blocks: [
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `:double_vertical_bar: *<${link}|${slackEscape(clip(agentName, 200))}>* was paused\n${slackEscape(clip(reason, 1_000))}`,
+        },
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: 'Enable it again to resume its schedule.' }] },
+    ],
+  };
+}
+
 /** The Slack message for an event; `link` is the dashboard page it is about. */
 export function slackMessage(event: OutboxEvent, link: string): SlackMessage {
   const run = event.data.run;
   if (run) return runMessage(event, run, link);
+  if (event.type === 'agent.paused') return pausedMessage(event, link);
+  const budgetType = event.type === 'budget.warning' || event.type === 'budget.exhausted' ? event.type : null;
+  if (budgetType && isBudgetAlertData(event.data)) return budgetMessage(budgetType, event.data, link);
   const text = event.type === 'webhook.test' ? 'A test notification from cron-agents: this webhook works.' : `cron-agents: ${event.type}`;
   return {
     text,

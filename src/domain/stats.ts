@@ -15,6 +15,8 @@ export interface DayStatusCount {
 
 export interface RunTotals {
   totalRuns: number;
+  /** Skipped runs: apart from every other figure (they did not run). */
+  skippedRuns: number;
   successRate: number;
   avgDurationMs: number;
   totalCostUsd: number;
@@ -42,6 +44,8 @@ export function dayOf(instant: number): number {
  * - dailyRuns: one entry per UTC day from the day of `since` to the day of `now`, days without
  *   runs included, so charts have no gaps. `error` counts every finished run that did not
  *   succeed (error, budget_exceeded, cancelled); `total` counts every run, in progress too.
+ * - skipped runs did not run: they count only in skippedRuns (the spec's totalRuns and
+ *   runsInPeriod keep their meaning: runs that ran or will).
  */
 export function summarizeRuns(rows: readonly DayStatusCount[], since: number, now: number): RunTotals {
   const days = new Map<number, DailyRuns>();
@@ -53,7 +57,12 @@ export function summarizeRuns(rows: readonly DayStatusCount[], since: number, no
   let succeeded = 0;
   let durationSum = 0;
   let cost = 0;
+  let skipped = 0;
   for (const row of rows) {
+    if (row.status === 'skipped') {
+      skipped += row.count;
+      continue;
+    }
     let bucket = days.get(row.day);
     if (!bucket) {
       bucket = { date: isoDay(row.day), success: 0, error: 0, total: 0, costUsd: 0 };
@@ -76,6 +85,7 @@ export function summarizeRuns(rows: readonly DayStatusCount[], since: number, no
   const dailyRuns = [...days.entries()].sort(([a], [b]) => a - b).map(([, bucket]) => ({ ...bucket, costUsd: roundUsd(bucket.costUsd) }));
   return {
     totalRuns: total,
+    skippedRuns: skipped,
     successRate: finished === 0 ? 0 : Math.round((succeeded / finished) * 100),
     avgDurationMs: finished === 0 ? 0 : Math.round(durationSum / finished),
     totalCostUsd: roundUsd(cost),

@@ -6,7 +6,15 @@
  * - tick: the event of a slot coming due; claiming a tick advances the agent's `nextFireAt`
  *   from that slot to the following one, exactly once across all instances.
  * - run: one execution of an agent, recorded from the moment it is queued until it ends.
- * - trigger: what created a run, the schedule (a tick) or a person/program (manual).
+ * - trigger: what created a run: the schedule (a tick), a person/program (manual), or a retry of a
+ *   run that ended as `error` (the agent's maxRetries).
+ * - skipped run: a scheduled slot (or a run that was about to start) that did not run, recorded
+ *   with why: overlap with a run in progress, a spend cap used up, or missed while the service was
+ *   down. Skips with one cause are one row: its `skippedSlots` counts them.
+ * - spend cap: a most-USD per UTC day or month, per agent or for the deployment; a run reserves
+ *   its share of what is left in the transaction that starts it (budgets.ts in the store).
+ * - overlap policy: what a slot does when the agent's previous run is still going (skip, queue,
+ *   allow, replace; Temporal's schedule overlap policies).
  * - executor: the service instance that runs a claimed run's `claude` process.
  * - lease: the executor's claim on a run, renewed while it executes; an expired lease means the
  *   executor died, and any instance may end the run as an error.
@@ -23,8 +31,12 @@
  */
 import type { OutputSchema } from './output-schema.js';
 
-/** Run statuses. `queued` extends the spec's list: a run waiting for a free execution slot. */
-export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled'] as const;
+/**
+ * Run statuses. `queued` extends the spec's list: a run waiting for a free execution slot.
+ * `skipped` too: a run that did not start (overlap, a spend cap, downtime); it is not a finished
+ * run for successRate and avgDurationMs, nor counted in totalRuns/runsInPeriod.
+ */
+export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** Statuses of a run that has not ended yet. */
@@ -33,7 +45,7 @@ export const ACTIVE_RUN_STATUSES = ['queued', 'running'] as const satisfies read
 /** Statuses a finished run can have. */
 export type FinalRunStatus = Exclude<RunStatus, 'queued' | 'running'>;
 
-export const RUN_TRIGGERS = ['schedule', 'manual'] as const;
+export const RUN_TRIGGERS = ['schedule', 'manual', 'retry'] as const;
 export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 export const ROLES = ['admin', 'member', 'viewer'] as const;
@@ -61,9 +73,16 @@ export interface User extends UserRef {
   createdAt: number;
 }
 
+/** What a slot does while the agent's previous run is still queued or running (Temporal's overlap policies). */
+export const OVERLAP_POLICIES = ['skip', 'queue', 'allow', 'replace'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
 /** A registered agent, as stored. */
 export interface Agent extends AgentFields {
   id: string;
+  /** Why the service disabled the agent (pauseAfterFailures); null when it did not, or once it is enabled again. */
+  pausedReason: string | null;
+  pausedAt: number | null;
   /** The next slot the scheduler will fire; null while disabled. */
   nextFireAt: number | null;
   lastRunAt: number | null;
@@ -100,6 +119,16 @@ export interface AgentFields {
   fallbackModel: string | null;
   /** The JSON Schema the runs' answers must satisfy (output-schema.ts); null: free text. */
   outputSchema: OutputSchema | null;
+  /** Most USD the agent's runs may spend per UTC day / month; null: no cap. */
+  dailyBudgetUsd: number | null;
+  monthlyBudgetUsd: number | null;
+  overlapPolicy: OverlapPolicy;
+  /** Retries of a run that ended as `error` (0-10). */
+  maxRetries: number;
+  /** Wait before the first retry, doubled per attempt, at most an hour. */
+  retryDelaySeconds: number;
+  /** Consecutive failed runs after which the agent is disabled; null: never. */
+  pauseAfterFailures: number | null;
 }
 
 /** Reasoning effort levels the Agent SDK accepts (`effort`). */
@@ -149,6 +178,19 @@ export interface Run extends RunUsage {
   leaseExpiresAt: number | null;
   /** The answer as the agent's outputSchema shapes it (parsed JSON); null for a free-text agent or a run without one. */
   structuredOutput: unknown;
+  /** For a retry: the id of the first run of the chain; null otherwise. */
+  retryOf: string | null;
+  /** 1 for a first run, 2, 3... for its retries. */
+  attempt: number;
+  /** For a skipped run: how many slots it stands for, and the latest of them; null otherwise. */
+  skippedSlots: number | null;
+  lastSkippedFor: number | null;
+  /** USD held for the run under the spend caps while it runs (0 when no cap applies). */
+  reservedUsd: number;
+  /** A queued retry does not start before this instant; null: at once. */
+  notBefore: number | null;
+  /** The agent's version (agent-versions.ts) the run ran: set when it is queued, and again when it starts; null for runs from before versions. */
+  agentVersion: number | null;
 }
 
 /** How a finished run ended, written once by its executor (or by recovery). */
@@ -177,8 +219,20 @@ export interface DailyRuns {
   costUsd: number;
 }
 
+/** Month-to-date and today's spend (UTC) against the caps that apply; null caps: none. */
+export interface SpendSummary {
+  todayUsd: number;
+  monthUsd: number;
+  dailyCapUsd: number | null;
+  monthlyCapUsd: number | null;
+}
+
 export interface AgentStats {
   totalRuns: number;
+  /** Skipped runs (rows, each possibly standing for several slots) in the period; not in totalRuns. */
+  skippedRuns: number;
+  /** The agent's spend against its own caps (not the deployment's). */
+  spend: SpendSummary;
   successRate: number;
   avgDurationMs: number;
   totalCostUsd: number;
@@ -190,6 +244,9 @@ export interface GlobalStats {
   totalAgents: number;
   activeAgents: number;
   runsInPeriod: number;
+  skippedRuns: number;
+  /** The deployment's spend against the deployment caps (GET/PUT /api/budget). */
+  spend: SpendSummary;
   successRate: number;
   totalCostUsd: number;
   runningAgentIds: string[];

@@ -20,8 +20,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'run.cancelled',
   'agent.recovered',
   'webhook.test',
-  // Declared so webhooks may subscribe to them now; nothing emits them yet (the scheduler's skipped
-  // slots, automatic pauses and spend caps come with issue 11, each by emitting an outbox event).
+  // Issue 11: skipped slots, automatic pauses and spend caps.
   'run.skipped',
   'agent.paused',
   'budget.warning',
@@ -30,7 +29,19 @@ export const WEBHOOK_EVENT_TYPES = [
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The types emitted today (the rest of WEBHOOK_EVENT_TYPES are declared only). */
-export const EMITTED_EVENT_TYPES: readonly WebhookEventType[] = ['run.succeeded', 'run.failed', 'run.cancelled', 'agent.recovered', 'webhook.test'];
+export const EMITTED_EVENT_TYPES: readonly WebhookEventType[] = [
+  'run.succeeded',
+  'run.failed',
+  'run.cancelled',
+  'agent.recovered',
+  'webhook.test',
+  // Skipped slots, once per skipped row (store/sql/skips.ts); automatic pauses (store/sql/run-endings.ts).
+  'run.skipped',
+  'agent.paused',
+  // Spend caps (store/sql/budgets.ts): once per cap and UTC window each.
+  'budget.warning',
+  'budget.exhausted',
+];
 
 /** How much of a run's output (and structured output, as JSON) an event carries, in UTF-8 bytes. */
 export const EVENT_OUTPUT_BYTES = 4096;
@@ -77,10 +88,11 @@ export function isFailedStatus(status: string): boolean {
   return (FAILED as readonly string[]).includes(status);
 }
 
-/** The event type a run that ended with `status` emits. */
+/** The event type a run that ended with `status` emits (a skipped row: once, when it is written). */
 export function runEndedEventType(status: FinalRunStatus): WebhookEventType {
   if (status === 'success') return 'run.succeeded';
   if (status === 'cancelled') return 'run.cancelled';
+  if (status === 'skipped') return 'run.skipped';
   return 'run.failed';
 }
 
@@ -117,6 +129,25 @@ export function runEndedEvents(run: Run & { status: FinalRunStatus }, agentName:
     events.push({ type: 'agent.recovered', agentId: run.agentId, runId: run.id, data });
   }
   return events;
+}
+
+/**
+ * `agent.paused`: the service disabled the agent after `failures` failed runs in a row
+ * (pauseAfterFailures); `lastRun` is the last of them. Its link is the agent's page.
+ */
+export function agentPausedEvent(
+  agent: { id: string; name: string },
+  pausedReason: string,
+  pausedAt: string,
+  failures: number,
+  lastRun: (Run & { status: FinalRunStatus }) | null,
+): NewOutboxEvent {
+  return {
+    type: 'agent.paused',
+    agentId: agent.id,
+    runId: null,
+    data: { agent, pausedReason, pausedAt, consecutiveFailures: failures, lastRun: lastRun ? runSnapshot(lastRun) : null },
+  };
 }
 
 function isEventData(value: unknown): value is EventData {

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { EngineMetrics } from './engine-metrics.js';
 
 export interface BackgroundLoopOptions {
   clock: Clock;
@@ -17,6 +18,8 @@ export interface BackgroundLoopOptions {
   delayAfterRound?: () => Promise<number>;
   /** Whether start() runs a round at once, or waits `intervalMs` first. */
   roundAtStart: boolean;
+  /** Counts failed rounds (nearly always a store call) as database errors, by the loop's name. */
+  metrics?: Pick<EngineMetrics, 'loopFailed'>;
 }
 
 /**
@@ -75,6 +78,7 @@ export class BackgroundLoop {
         if (delayAfterRound && !this.again) delay = await delayAfterRound();
       } catch (error) {
         logger.error({ err: error }, `${name} failed; trying again in ${intervalMs} ms`);
+        this.options.metrics?.loopFailed(name);
       }
       if (!this.active) return;
       if (this.again) continue;

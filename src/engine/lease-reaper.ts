@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { AgentRunner } from './agent-runner.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { EngineMetrics } from './engine-metrics.js';
 
 export interface LeaseReaperOptions {
   store: Store;
@@ -11,6 +12,8 @@ export interface LeaseReaperOptions {
   intervalMs: number;
   /** Stops processes an ended run left on this machine, if this instance executes runs. */
   runner: Pick<AgentRunner, 'stopAbandoned'> | null;
+  /** Lease expiries (/metrics); default: none. */
+  metrics?: EngineMetrics;
 }
 
 /**
@@ -31,6 +34,7 @@ export class LeaseReaper {
       },
       intervalMs: options.intervalMs,
       roundAtStart: false,
+      metrics: options.metrics,
     });
   }
 
@@ -46,6 +50,7 @@ export class LeaseReaper {
   async sweep(): Promise<string[]> {
     const { store, clock, logger, runner } = this.options;
     const ended = await store.endAbandonedRuns(clock.now(), { everything: false });
+    this.options.metrics?.leasesExpired(ended.length);
     if (ended.length > 0) {
       logger.warn({ runIds: ended }, 'ended runs whose executor stopped renewing its lease (it lost its executor)');
       await runner?.stopAbandoned?.(ended);

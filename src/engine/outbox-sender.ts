@@ -8,6 +8,7 @@ import { WEBHOOK_SECRET_NAME } from '../domain/webhooks.js';
 import type { Logger } from '../logger.js';
 import type { ClaimedDelivery, DeliveryAttempt, Store } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { EngineMetrics } from './engine-metrics.js';
 import { postWebhook, type WebhookLookup, type WebhookResponse } from './webhook-request.js';
 
 export interface OutboxSenderOptions {
@@ -36,6 +37,8 @@ export interface OutboxSenderOptions {
   claimMs: number;
   /** For tests: resolves host names (default: the system's resolver). */
   lookup?: WebhookLookup;
+  /** Deliveries by result (/metrics); default: none. */
+  metrics?: EngineMetrics;
 }
 
 /** What an answer becomes: delivered, tried again later, or failed. */
@@ -75,6 +78,7 @@ export class OutboxSender {
       intervalMs: options.pollMs,
       delayAfterRound: () => this.untilNextDue(),
       roundAtStart: true,
+      metrics: options.metrics,
     });
   }
 
@@ -143,12 +147,14 @@ export class OutboxSender {
     try {
       const attempt = await this.attempt(delivery);
       const result = await store.recordDeliveryAttempt(delivery.id, instanceId, attempt, clock.now(), CONSECUTIVE_FAILURES_LIMIT);
+      this.options.metrics?.deliveryAttempted(attempt.outcome);
       const context = { deliveryId: delivery.id, webhookId: delivery.webhook.id, eventId: delivery.event.id, type: delivery.event.type };
       if (attempt.outcome === 'delivered') logger.debug({ ...context, statusCode: attempt.statusCode }, 'webhook delivered');
       else if (attempt.outcome !== 'abandoned')
         logger.warn({ ...context, attempt: delivery.attempts + 1, outcome: attempt.outcome, error: attempt.error }, 'webhook delivery failed');
       if (result.webhookDisabled) logger.warn({ webhookId: delivery.webhook.id, reason: result.webhookDisabled }, 'webhook disabled');
     } catch (error) {
+      this.options.metrics?.deliveryAttempted('error');
       logger.error({ err: error, deliveryId: delivery.id }, 'could not send or record a webhook delivery; it is tried again when its claim runs out');
     }
   }

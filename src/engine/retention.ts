@@ -5,6 +5,7 @@ import { iso } from '../domain/run-json.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { EngineMetrics } from './engine-metrics.js';
 
 /** Rows per delete statement: short statements, so a prune never holds a lock for long. */
 export const PRUNE_BATCH_ROWS = 500;
@@ -18,12 +19,16 @@ export interface RetentionOptions {
   logger: Logger;
   /** CRON_AGENTS_RETENTION: runs that ended longer ago go, with their events; 0 keeps every run. */
   retentionMs: number;
+  /** CRON_AGENTS_AUDIT_RETENTION: audit entries made longer ago go; 0 (the default here) keeps them all. */
+  auditRetentionMs?: number;
   /** Names this instance as the lease's holder. */
   instanceId: string;
   /** How often to offer to prune; default DEFAULTS.retentionIntervalMs (an hour). */
   intervalMs?: number;
   /** Rows per statement; default PRUNE_BATCH_ROWS. */
   batchRows?: number;
+  /** Failed prunes as database errors (/metrics); default: none. */
+  metrics?: Pick<EngineMetrics, 'loopFailed'>;
 }
 
 /** What one prune deleted, and its cutoff. */
@@ -32,6 +37,8 @@ export interface PruneResult {
   events: number;
   /** Runs that ended before this instant were deleted. */
   endedBefore: number;
+  /** Audit entries deleted (made longer ago than the audit retention). */
+  auditEntries: number;
 }
 
 /**
@@ -56,11 +63,12 @@ export class Retention {
       intervalMs: this.intervalMs,
       // Instances restarted more often than hourly (deploys) would otherwise never prune.
       roundAtStart: true,
+      metrics: options.metrics,
     });
   }
 
   get enabled(): boolean {
-    return this.options.retentionMs > 0;
+    return this.options.retentionMs > 0 || (this.options.auditRetentionMs ?? 0) > 0;
   }
 
   start(): void {
@@ -79,9 +87,12 @@ export class Retention {
   async prune(): Promise<PruneResult> {
     const { store, clock, retentionMs } = this.options;
     const endedBefore = clock.now() - retentionMs;
-    const total: PruneResult = { runs: 0, events: 0, endedBefore };
+    const total: PruneResult = { runs: 0, events: 0, endedBefore, auditEntries: 0 };
     if (!this.enabled) return total;
     const rows = this.options.batchRows ?? PRUNE_BATCH_ROWS;
+    const auditRetentionMs = this.options.auditRetentionMs ?? 0;
+    if (auditRetentionMs > 0) total.auditEntries = await this.pruneAudit(clock.now() - auditRetentionMs, rows);
+    if (retentionMs === 0) return total;
     while (!this.stopping) {
       const batch = await store.pruneRunsBatch(endedBefore, rows);
       if (batch.runs === 0 && batch.events === 0) break;
@@ -95,6 +106,18 @@ export class Retention {
     return total;
   }
 
+  /** Audit entries made before `before`, a batch per statement. */
+  private async pruneAudit(before: number, rows: number): Promise<number> {
+    let deleted = 0;
+    while (!this.stopping) {
+      const batch = await this.options.store.pruneAuditBatch(before, rows);
+      deleted += batch;
+      if (batch < rows) break;
+      await nextTurn();
+    }
+    return deleted;
+  }
+
   private async round(): Promise<void> {
     const { store, clock, logger, instanceId } = this.options;
     const now = clock.now();
@@ -103,5 +126,6 @@ export class Retention {
     if (result.runs > 0 || result.events > 0) {
       logger.info({ runs: result.runs, events: result.events, endedBefore: iso(result.endedBefore) }, 'pruned runs past the retention');
     }
+    if (result.auditEntries > 0) logger.info({ entries: result.auditEntries }, 'pruned audit entries past CRON_AGENTS_AUDIT_RETENTION');
   }
 }

@@ -27,6 +27,7 @@ import { NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
 import { agentRunOptions } from './agent-run-options.js';
 import type { AgentRunner } from './agent-runner.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { EngineMetrics } from './engine-metrics.js';
 import { RunEventBus } from './run-event-bus.js';
 import { closingEvents, RunEventWriter, type RunEventLimits } from './run-event-writer.js';
 import type { RunSecrets } from './run-secrets.js';
@@ -52,6 +53,8 @@ export interface RunExecutorOptions {
   runEvents?: RunEventBus;
   /** The transcripts' batching and size limits; default: RUN_EVENT_LIMITS. */
   eventLimits?: Partial<RunEventLimits>;
+  /** Runs started and ended, their cost, tokens, duration and fire lateness (/metrics); default: none. */
+  metrics?: EngineMetrics;
 }
 
 /** Why a run this executor holds is being stopped. */
@@ -112,6 +115,7 @@ export class RunExecutor {
       // The poll finds runs queued by other instances (their wake() does not reach this one).
       intervalMs: options.pollMs,
       roundAtStart: true,
+      metrics: options.metrics,
     });
     this.heartbeats = new BackgroundLoop({
       clock,
@@ -120,6 +124,7 @@ export class RunExecutor {
       round: () => this.heartbeat(),
       intervalMs: options.heartbeatMs,
       roundAtStart: false,
+      metrics: options.metrics,
     });
   }
 
@@ -220,17 +225,18 @@ export class RunExecutor {
     this.held.set(run.id, held);
     this.runEvents.started(run.id);
     this.options.logger.info({ runId: run.id, agentId: agent.id, trigger: run.trigger }, 'run started');
+    this.options.metrics?.runStarted({ trigger: run.trigger, scheduledFor: run.scheduledFor, startedAt: run.startedAt ?? this.options.clock.now() });
     held.done = this.runToEnd(held, claimed);
   }
 
   private async runToEnd(held: HeldRun, claimed: ClaimedRun): Promise<void> {
-    const { clock, logger } = this.options;
+    const { clock, logger, metrics } = this.options;
     const { runId, agentId } = held;
     let outcome = await this.callRunner(held, claimed);
     if (held.stopReason && outcome.status === 'cancelled') outcome = { ...outcome, output: STOP_MESSAGES[held.stopReason] };
+    const completedAt = clock.now();
     try {
       // The transcript is whole before the run ends: a stream that sees the run ended has every event.
-      const completedAt = clock.now();
       await held.events?.close(closingEvents(outcome, completedAt));
       const written = await this.recordOutcome(runId, outcome, completedAt);
       if (written) logger.info({ runId, agentId, status: outcome.status, costUsd: outcome.costUsd }, 'run finished');
@@ -238,6 +244,7 @@ export class RunExecutor {
     } finally {
       this.held.delete(runId);
       this.runEvents.ended(runId);
+      metrics?.runEnded({ trigger: claimed.run.trigger, outcome, durationMs: completedAt - (claimed.run.startedAt ?? completedAt) });
       this.wake();
     }
   }
@@ -247,7 +254,7 @@ export class RunExecutor {
    * each of the agent's secret values replaced by `[secret:NAME]` before it is stored. The run's
    * events go to its transcript writer, made once the secrets to redact are known.
    */
-  private async callRunner(held: HeldRun, { run, agent }: ClaimedRun): Promise<RunOutcome> {
+  private async callRunner(held: HeldRun, { run, agent, maxBudgetUsd }: ClaimedRun): Promise<RunOutcome> {
     let secrets: Record<string, string> = {};
     try {
       secrets = await this.options.secrets.forAgent(agent.id);
@@ -260,7 +267,7 @@ export class RunExecutor {
         agentId: agent.id,
         prompt: agent.prompt,
         maxTurns: agent.maxTurns,
-        maxBudgetUsd: agent.maxBudgetUsd,
+        maxBudgetUsd,
         model: agent.model,
         allowedTools: agent.allowedTools,
         ...runOptions,
@@ -301,6 +308,7 @@ export class RunExecutor {
       try {
         return await store.finishRun(runId, instanceId, outcome, completedAt);
       } catch (error) {
+        this.options.metrics?.loopFailed('recording run results');
         const delayMs = FINISH_RETRY_DELAYS_MS[attempt];
         if (delayMs === undefined) {
           logger.error({ err: error, runId, attempts: attempt + 1 }, 'could not record the run result; recovery will end it');

@@ -4,8 +4,10 @@ import { parseSchedule, type CronSchedule } from '../domain/cron.js';
 import { newId } from '../domain/ids.js';
 import { iso } from '../domain/run-json.js';
 import type { Logger } from '../logger.js';
-import type { DueAgent, Store, TickClaim, TickResult } from '../store/store.js';
+import { countSlots } from '../domain/skip-reasons.js';
+import type { DueAgent, MissedTickSlots, Store, TickClaim, TickResult } from '../store/store.js';
 import { BackgroundLoop } from './background-loop.js';
+import type { EngineMetrics } from './engine-metrics.js';
 import { SkippedTicksLog } from './skipped-ticks-log.js';
 
 export interface SchedulerOptions {
@@ -18,8 +20,15 @@ export interface SchedulerOptions {
   pollMs: number;
   /** Called after a tick queued a run, so the executor can start it at once. */
   onRunQueued?: () => void;
+  /**
+   * Called with the running runs a tick asked to stop (overlapPolicy replace), so this
+   * instance's executor stops them at once; other instances hear of them through store.notifyCancel.
+   */
+  onCancelRequested?: (runIds: string[]) => void;
   /** Skipped ticks are logged as one summary per agent at most this often. Default: DEFAULTS.skipLogIntervalMs. */
   skipLogIntervalMs?: number;
+  /** Ticks claimed and skipped (/metrics); default: none. */
+  metrics?: EngineMetrics;
 }
 
 /** What one pass did, for logs and tests. */
@@ -38,15 +47,20 @@ const BATCH = 200;
 /**
  * Decides WHEN agents run. One timer aims at the earliest `next_fire_at` of all agents (never
  * further away than the safety poll); each pass claims the due ticks through the store's
- * compare-and-set, so a slot fires at most once however many passes or instances see it.
+ * compare-and-set, so a slot fires at most once however many passes or instances see it. What a
+ * slot does while a run of its agent is active is the agent's overlap policy, applied by the
+ * store's claim (ticks.ts); slots that do not run, overlapped or missed, become skipped runs.
  */
 export class Scheduler {
   private readonly loop: BackgroundLoop;
   private readonly schedules = new Map<string, CronSchedule>();
   private readonly skips: SkippedTicksLog;
+  /** Keys the skipped row of the slots missed before this scheduler started (one row per agent and outage). */
+  private startedAt: number;
 
   constructor(private readonly options: SchedulerOptions) {
     this.skips = new SkippedTicksLog({ logger: options.logger, intervalMs: options.skipLogIntervalMs ?? DEFAULTS.skipLogIntervalMs });
+    this.startedAt = options.clock.now();
     this.loop = new BackgroundLoop({
       clock: options.clock,
       logger: options.logger,
@@ -58,10 +72,17 @@ export class Scheduler {
       intervalMs: options.pollMs,
       delayAfterRound: () => this.delayUntilNextFire(),
       roundAtStart: true,
+      metrics: options.metrics,
     });
   }
 
-  start(): void {
+  /**
+   * Starts passing. `startedAt` keys the skipped rows of the slots missed during the outage that
+   * ends now (default: the clock's now); the start-up recovery of queued runs passes the same.
+   */
+  start(startedAt?: number): void {
+    if (this.loop.running) return;
+    this.startedAt = startedAt ?? this.options.clock.now();
     this.loop.start();
   }
 
@@ -97,12 +118,16 @@ export class Scheduler {
       // clock read before the batch is written; its runs are stamped queued at the last
       // statement before the commit, when they come to exist.
       const planned = due.map((agent) => this.plan(agent, clock.now()));
+      const stopped: string[] = [];
       const results = await store.claimTicks(
         planned.map((p) => p.claim),
         () => clock.now(),
+        (runIds) => stopped.push(...runIds),
       );
+      if (stopped.length > 0) await this.stopReplaced(stopped);
       results.forEach((result, i) => {
         this.logResult(planned[i]!, result);
+        this.options.metrics?.tickClaimed(result);
         if (result === 'fired') report.fired++;
         else if (result === 'lost') report.lost++;
         else report.skipped++;
@@ -112,6 +137,18 @@ export class Scheduler {
     this.skips.flush(clock.now());
     if (report.fired > 0) this.options.onRunQueued?.();
     return report;
+  }
+
+  /** Asks the executors of the runs overlapPolicy replace stopped to stop them (the heartbeat is the fallback). */
+  private async stopReplaced(runIds: string[]): Promise<void> {
+    const { store, logger } = this.options;
+    logger.info({ runIds }, 'asked running runs to stop: a slot of their agent replaces them (overlapPolicy replace)');
+    this.options.onCancelRequested?.(runIds);
+    try {
+      await store.notifyCancel(runIds);
+    } catch (error) {
+      logger.warn({ err: error, runIds }, 'could not notify the executors of replaced runs; they stop at their next heartbeat');
+    }
   }
 
   private scheduleOf(agent: DueAgent): CronSchedule {
@@ -145,7 +182,19 @@ export class Scheduler {
     }
     const lateness = now - latest;
     const slot = lateness <= Math.max(this.options.catchupWindowMs, ON_TIME_TOLERANCE_MS) ? latest : null;
-    return { claim: { agentId: agent.id, due: agent.nextFireAt, next, slot, runId: newId(), now }, latest };
+    const missed = this.missedSlots(schedule, agent.nextFireAt, latest, slot);
+    return { claim: { agentId: agent.id, due: agent.nextFireAt, next, slot, runId: newId(), now, missed }, latest };
+  }
+
+  /**
+   * The slots from `due` to `latest` that will not run (all but `slot`, the one caught up, if
+   * any): no silent skips, they become one skipped row per agent and outage.
+   */
+  private missedSlots(schedule: CronSchedule, due: number, latest: number, slot: number | null): MissedTickSlots | null {
+    const last = slot === null ? latest : latest > due ? schedule.latestAtOrBefore(latest - 1) : null;
+    if (last === null || last < due) return null;
+    const { count, approximate } = countSlots((instant) => schedule.nextAfter(instant), due, last);
+    return { count, approximate, first: due, last, since: this.startedAt, skipId: newId(), catchupWindowMs: this.options.catchupWindowMs };
   }
 
   private logResult({ claim, latest }: PlannedTick, result: TickResult): void {

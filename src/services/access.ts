@@ -6,6 +6,7 @@ import type { Role, User } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { Store, TokenInfo } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { auditEntry } from './audit.js';
 
 /** last_used_at is written at most once a minute per token, so reads do not turn into writes. */
 const TOKEN_TOUCH_INTERVAL_MS = 60_000;
@@ -35,15 +36,20 @@ export class Access {
     return this.deps.store.findUserByName(name);
   }
 
-  async createUser(input: NewUser): Promise<User> {
+  /** `by`: who creates the user, for the audit trail (none: nothing is recorded, as for tests' fixtures). */
+  async createUser(input: NewUser, by?: Actor): Promise<User> {
     const passwordHash = input.password ? await hashPassword(input.password) : null;
-    return this.deps.store.createUser({ name: input.name, role: input.role, passwordHash }, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const details = { role: input.role, password: passwordHash !== null };
+    const entry = by && auditEntry(by, now, 'user.create', { targetType: 'user', targetName: input.name }, details);
+    return this.deps.store.createUser({ name: input.name, role: input.role, passwordHash }, now, entry);
   }
 
   /** Sets a user's dashboard password, which ends all their sessions; a NotFoundError for an unknown id. */
   async setPassword(userId: string, password: string, by: Actor): Promise<void> {
     checkNewPassword(password);
-    const set = await this.deps.store.setUserPassword(userId, await hashPassword(password));
+    const entry = auditEntry(by, this.deps.clock.now(), 'user.set_password', { targetType: 'user', targetId: userId });
+    const set = await this.deps.store.setUserPassword(userId, await hashPassword(password), entry);
     if (!set) throw new NotFoundError(`no user with id ${userId}`);
     by.log.info({ userId, by: by.user?.name }, 'password set');
   }
@@ -56,29 +62,45 @@ export class Access {
    * The one place a token is made: only its hash and a display prefix are stored. `token` is a
    * new random one unless the operator brings their own (CRON_AGENTS_ADMIN_TOKEN, `fromEnv`).
    */
-  async issueToken(user: { id: string }, label: string, token: string = generateToken(), options: { fromEnv?: boolean } = {}): Promise<IssuedToken> {
+  async issueToken(
+    user: { id: string; name?: string },
+    label: string,
+    token: string = generateToken(),
+    options: { fromEnv?: boolean; by?: Actor } = {},
+  ): Promise<IssuedToken> {
+    const now = this.deps.clock.now();
+    const forUser = { id: user.id, name: user.name ?? null };
+    const details = { user: forUser, fromEnv: options.fromEnv ?? false };
+    const entry = options.by && auditEntry(options.by, now, 'token.create', { targetType: 'token', targetName: label }, details);
     const info = await this.deps.store.createToken(
       { userId: user.id, label, tokenHash: hashToken(token), prefix: displayPrefix(token), fromEnv: options.fromEnv ?? false },
-      this.deps.clock.now(),
+      now,
+      entry,
     );
     return { token, info };
   }
 
   /** Issues a token to the user named `userName`; a ValidationError naming `user` when there is none. */
-  async issueTokenByName(userName: string, label: string): Promise<IssuedToken> {
+  async issueTokenByName(userName: string, label: string, by?: Actor): Promise<IssuedToken> {
     const user = await this.findUser(userName);
     if (!user) throw ValidationError.field('user', `no user named "${userName}"`);
-    return this.issueToken(user, label);
+    return this.issueToken(user, label, generateToken(), by ? { by } : {});
   }
 
   /** A NotFoundError when no active token has this id. */
-  async revokeToken(tokenId: string): Promise<void> {
-    const revoked = await this.deps.store.revokeToken(tokenId, this.deps.clock.now());
+  async revokeToken(tokenId: string, by?: Actor): Promise<void> {
+    const now = this.deps.clock.now();
+    const revoked = await this.deps.store.revokeToken(tokenId, now, by && auditEntry(by, now, 'token.revoke', { targetType: 'token', targetId: tokenId }));
     if (!revoked) throw new NotFoundError(`no active token with id ${tokenId}`);
   }
 
   /** The holder of a valid bearer token, or an UnauthorizedError. Records the token's use now and then. */
   async authenticateToken(token: string, log: Logger): Promise<User> {
+    return (await this.authenticateBearer(token, log)).user;
+  }
+
+  /** As authenticateToken, with the token's id (the credential the audit trail names). */
+  async authenticateBearer(token: string, log: Logger): Promise<{ user: User; tokenId: string }> {
     const hash = hashToken(token);
     const holder = await this.deps.store.findTokenHolder(hash);
     if (!holder || !sameHash(holder.tokenHash, hash)) throw new UnauthorizedError('invalid or revoked token');
@@ -86,6 +108,6 @@ export class Access {
     if (holder.lastUsedAt === null || now - holder.lastUsedAt >= TOKEN_TOUCH_INTERVAL_MS) {
       this.deps.store.touchToken(holder.tokenId, now).catch((error: unknown) => log.warn({ err: error }, 'could not record token use'));
     }
-    return holder.user;
+    return { user: holder.user, tokenId: holder.tokenId };
   }
 }

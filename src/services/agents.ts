@@ -11,6 +11,7 @@ import { parseWorkspace, workspaceHostPath, type WorkspaceInput } from '../domai
 import { checkHostPath, NO_HOST_PATHS, type HostPathPolicy } from '../host-paths.js';
 import { AgentCapReached, type Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { auditActor, auditEntry } from './audit.js';
 import { agentCapError, checkMinInterval, type AgentLimits } from './agent-limits.js';
 
 /**
@@ -101,7 +102,7 @@ export class Agents {
     if (member) checkMinInterval(fields.schedule, fields.timezone, now, this.policy.minIntervalMs);
     await this.checkHostFolder(input.workspace);
     const max = member ? this.policy.maxAgentsPerUser : undefined;
-    const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now, max).catch((error: unknown) => {
+    const agent = await this.deps.store.createAgent(fields, by.user?.id ?? null, nextFireAt, now, max, auditActor(by)).catch((error: unknown) => {
       throw error instanceof AgentCapReached ? agentCapError(error.agents, this.policy.maxAgentsPerUser) : error;
     });
     this.deps.scheduler.wake();
@@ -125,6 +126,7 @@ export class Agents {
         return planned;
       },
       now,
+      auditActor(by),
     );
     if (!agent) throw new NotFoundError(`agent ${id} not found`);
     this.deps.scheduler.wake();
@@ -139,7 +141,7 @@ export class Agents {
     const { runningIds } = await this.deps.store.requestCancel(id, this.deps.clock.now());
     this.deps.executor?.cancelAgentLocal(id);
     await this.notifyCancel(runningIds, by);
-    const deleted = await this.deps.store.deleteAgent(id);
+    const deleted = await this.deps.store.deleteAgent(id, { by: auditActor(by), at: this.deps.clock.now() });
     if (!deleted) throw new NotFoundError(`agent ${id} not found`);
     this.deps.scheduler.wake();
     by.log.info({ agentId: id }, 'agent deleted');
@@ -148,7 +150,10 @@ export class Agents {
 
   /** Queues a manual run; an executor picks it up (at once when this instance executes runs). */
   async run(id: string, by: Actor): Promise<Run> {
-    const run = await this.deps.store.enqueueManualRun(id, newId(), this.deps.clock.now());
+    const agent = await this.get(id);
+    const now = this.deps.clock.now();
+    const entry = auditEntry(by, now, 'agent.run', { agentId: id, targetType: 'agent', targetId: id, targetName: agent.name });
+    const run = await this.deps.store.enqueueManualRun(id, newId(), now, entry);
     if (!run) throw new NotFoundError(`agent ${id} not found`);
     this.deps.executor?.wake();
     by.log.info({ agentId: run.agentId, runId: run.id }, 'manual run queued');
@@ -160,8 +165,10 @@ export class Agents {
    * how many; a NotFoundError when there was nothing to cancel.
    */
   async cancel(id: string, by: Actor): Promise<number> {
-    await this.get(id);
-    const result = await this.deps.store.requestCancel(id, this.deps.clock.now());
+    const agent = await this.get(id);
+    const now = this.deps.clock.now();
+    const entry = auditEntry(by, now, 'agent.cancel', { agentId: id, targetType: 'agent', targetId: id, targetName: agent.name });
+    const result = await this.deps.store.requestCancel(id, now, entry);
     this.deps.executor?.cancelLocal(result.runningIds);
     await this.notifyCancel(result.runningIds, by);
     const count = result.cancelledQueued.length + result.runningIds.length;

@@ -5,6 +5,7 @@ import { checkSecretName, checkSecretValue, SECRETS_PER_AGENT_MAX } from '../dom
 import type { RunSecrets } from '../engine/run-secrets.js';
 import type { SecretInfo, Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { auditEntry } from './audit.js';
 
 /** What the secrets service is built from (the cipher holds the key: secret-key.ts, app.ts). */
 export interface SecretsDeps {
@@ -36,7 +37,10 @@ export class Secrets implements RunSecrets {
       throw ValidationError.field('name', `the agent has ${SECRETS_PER_AGENT_MAX} secrets, the most it may have: delete one first`);
     }
     const encryptedValue = this.deps.cipher.encrypt(agentId, name, value);
-    const info = await this.deps.store.putSecret(agentId, { name, encryptedValue }, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    // By name only: the value never reaches the audit trail.
+    const entry = auditEntry(by, now, 'secret.set', { agentId, targetType: 'secret', targetName: name }, { replaced });
+    const info = await this.deps.store.putSecret(agentId, { name, encryptedValue }, now, entry);
     if (!info) throw new NotFoundError(`agent ${agentId} not found`);
     by.log.info({ agentId, secret: name, replaced }, 'secret set');
     return info;
@@ -44,7 +48,8 @@ export class Secrets implements RunSecrets {
 
   async delete(agentId: string, name: string, by: Actor): Promise<{ name: string }> {
     if (!(await this.deps.store.getAgent(agentId))) throw new NotFoundError(`agent ${agentId} not found`);
-    if (!(await this.deps.store.deleteSecret(agentId, name))) throw new NotFoundError(`agent ${agentId} has no secret ${name}`);
+    const entry = auditEntry(by, this.deps.clock.now(), 'secret.delete', { agentId, targetType: 'secret', targetName: name });
+    if (!(await this.deps.store.deleteSecret(agentId, name, entry))) throw new NotFoundError(`agent ${agentId} has no secret ${name}`);
     by.log.info({ agentId, secret: name }, 'secret deleted');
     return { name };
   }

@@ -8,6 +8,9 @@
  *   sign-in.ts         dashboard sign-in: rate limit, password check, sessions and their CSRF token
  *   bootstrap-admin.ts the first admin (or the operator's CRON_AGENTS_ADMIN_TOKEN) at start-up
  *   webhooks.ts        webhooks (signing secret encrypted, shown once), test events, the delivery log
+ *   audit.ts           the audit trail and agents' versions, read; the entries the others hand the store
+ *   budget.ts          the deployment's spend caps (admins); reservations and alerts are the store's
+ *   forecast.ts        what an agent's schedule (or the deployment's) will cost, from recent runs
  * Services refuse with domain errors (src/domain/errors.ts); api/ and cli.ts word and present the
  * results. They see the engine only through the small interfaces agents.ts and run-follow.ts
  * declare (the bus of live run events is RunEventFeed); secrets.ts
@@ -17,7 +20,10 @@ import type { Clock } from '../clock.js';
 import type { SecretCipher } from '../domain/secret-cipher.js';
 import type { Store } from '../store/store.js';
 import { Access } from './access.js';
+import { Audit } from './audit.js';
+import { Budget } from './budget.js';
 import { Agents, type AgentPolicy, type ExecutorSignal, type SchedulerSignal } from './agents.js';
+import { Forecasts } from './forecast.js';
 import type { RunEventFeed } from './run-follow.js';
 import { Runs } from './runs.js';
 import { Secrets } from './secrets.js';
@@ -48,6 +54,9 @@ export interface Services {
   signIn: SignIn;
   secrets: Secrets;
   webhooks: Webhooks;
+  audit: Audit;
+  budget: Budget;
+  forecasts: Forecasts;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -58,5 +67,8 @@ export function createServices(deps: ServiceDeps): Services {
     signIn: new SignIn(deps),
     secrets: new Secrets(deps),
     webhooks: new Webhooks(deps),
+    audit: new Audit(deps),
+    budget: new Budget(deps),
+    forecasts: new Forecasts(deps),
   };
 }

@@ -15,6 +15,7 @@ import {
   slidingExpiry,
   slowDownMs,
 } from '../domain/sessions.js';
+import { auditName, sessionCredential, signInEntry } from '../domain/audit.js';
 import type { User } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
@@ -83,7 +84,10 @@ export class SignIn {
     const credentials = await store.findUserCredentials(name);
     const valid = credentials?.passwordHash ? await verifyPassword(attempt.password, credentials.passwordHash) : await verifyNothing(attempt.password);
     if (!credentials || !valid) {
-      await store.recordSignInFailure([subjects.pair, subjects.name, subjects.address], now, now - SIGN_IN_WINDOW_MS);
+      // Recorded with the failure it counts (refusals of the rate limit above are not: they are bounded by it, and logged).
+      const actor = { userId: credentials?.user.id ?? null, userName: auditName(name), address: attempt.address, credential: null };
+      const entry = signInEntry('sign_in.failure', actor, now);
+      await store.recordSignInFailure([subjects.pair, subjects.name, subjects.address], now, now - SIGN_IN_WINDOW_MS, entry);
       log.warn({ user: name, ip: attempt.address }, 'sign-in failed');
       throw new UnauthorizedError('wrong user name or password');
     }
@@ -97,7 +101,9 @@ export class SignIn {
     const idHash = hashSessionId(sessionId);
     // The expiry slides with use (up to the maximum age, which the cookie itself lasts).
     const expiresAt = slidingExpiry(now, now);
-    await store.createSession({ idHash, userId: credentials.user.id, expiresAt }, now);
+    const { user } = credentials;
+    const actor = { userId: user.id, userName: auditName(user.name), address: attempt.address, credential: sessionCredential(idHash) };
+    await store.createSession({ idHash, userId: user.id, expiresAt }, now, signInEntry('sign_in.success', actor, now));
     store.deleteExpiredSessions(now).catch((error: unknown) => log.warn({ err: error }, 'could not sweep expired sessions'));
     log.info({ user: credentials.user.name }, 'signed in');
     return { outcome: 'signed_in', sessionId, session: { user: credentials.user, idHash, csrfToken: csrfTokenFor(sessionId), expiresAt } };

@@ -9,6 +9,7 @@ import { checkWebhookFields } from '../domain/webhook-fields.js';
 import { WEBHOOK_SECRET_NAME, type Webhook, type WebhookDelivery, type WebhookFields, type WebhookFormat } from '../domain/webhooks.js';
 import type { Store } from '../store/store.js';
 import type { Actor } from './actor.js';
+import { auditEntry } from './audit.js';
 
 /** Where webhooks may point: CRON_AGENTS_WEBHOOK_ALLOW_PRIVATE. */
 export interface WebhookPolicy {
@@ -78,7 +79,10 @@ export class Webhooks {
     if (count >= LIMITS.webhooks) throw new ConflictError(`there are ${count} webhooks, the most there may be: delete one first`);
     const id = randomUUID();
     const secret = generateWebhookSecret();
-    const webhook = await store.createWebhook({ id, fields, encryptedSecret: cipher.encrypt(id, WEBHOOK_SECRET_NAME, secret) }, clock.now());
+    const now = clock.now();
+    // Its fields, never its signing secret.
+    const entry = auditEntry(by, now, 'webhook.create', { targetType: 'webhook', targetId: id, targetName: fields.name }, { fields });
+    const webhook = await store.createWebhook({ id, fields, encryptedSecret: cipher.encrypt(id, WEBHOOK_SECRET_NAME, secret) }, now, entry);
     by.log.info({ webhookId: id, name: webhook.name, events: webhook.events }, 'webhook created');
     return { webhook, secret };
   }
@@ -97,14 +101,15 @@ export class Webhooks {
         },
         this.allowPrivate,
       );
-    const webhook = await this.deps.store.updateWebhook(id, merge, this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const webhook = await this.deps.store.updateWebhook(id, merge, now, auditEntry(by, now, 'webhook.update', { targetType: 'webhook', targetId: id }));
     if (!webhook) throw new NotFoundError(`webhook ${id} not found`);
     by.log.info({ webhookId: id, fields: Object.keys(patch) }, 'webhook updated');
     return webhook;
   }
 
   async delete(id: string, by: Actor): Promise<{ id: string; name: string }> {
-    const deleted = await this.deps.store.deleteWebhook(id);
+    const deleted = await this.deps.store.deleteWebhook(id, auditEntry(by, this.deps.clock.now(), 'webhook.delete', { targetType: 'webhook', targetId: id }));
     if (!deleted) throw new NotFoundError(`webhook ${id} not found`);
     by.log.info({ webhookId: id }, 'webhook deleted');
     return deleted;
@@ -114,7 +119,9 @@ export class Webhooks {
   async rotateSecret(id: string, by: Actor): Promise<WebhookWithSecret> {
     const secret = generateWebhookSecret();
     const { store, clock, cipher } = this.deps;
-    if (!(await store.setWebhookSecret(id, cipher.encrypt(id, WEBHOOK_SECRET_NAME, secret), clock.now()))) throw new NotFoundError(`webhook ${id} not found`);
+    const now = clock.now();
+    const entry = auditEntry(by, now, 'webhook.rotate_secret', { targetType: 'webhook', targetId: id });
+    if (!(await store.setWebhookSecret(id, cipher.encrypt(id, WEBHOOK_SECRET_NAME, secret), now, entry))) throw new NotFoundError(`webhook ${id} not found`);
     by.log.info({ webhookId: id }, 'webhook secret rotated');
     return { webhook: await this.get(id), secret };
   }

@@ -1,8 +1,9 @@
 import type { ColumnType } from 'kysely';
+import type { AuditAction, AuditTargetType } from '../domain/audit.js';
 import type { RunEventType } from '../domain/run-events.js';
 import type { WebhookEventType } from '../domain/webhook-events.js';
 import type { DeliveryStatus, WebhookFormat } from '../domain/webhooks.js';
-import type { Effort, FinalRunStatus, Role, RunStatus, RunTrigger } from '../domain/types.js';
+import type { Effort, FinalRunStatus, OverlapPolicy, Role, RunStatus, RunTrigger } from '../domain/types.js';
 
 /**
  * The database schema as Kysely sees it, every migration's tables together. Instants are epoch
@@ -24,6 +25,11 @@ export interface Database {
   webhooks: WebhooksTable;
   outbox_events: OutboxEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  budget_settings: BudgetSettingsTable;
+  spend_daily: SpendDailyTable;
+  budget_alerts: BudgetAlertsTable;
+  audit_log: AuditLogTable;
+  agent_versions: AgentVersionsTable;
 }
 
 /** A column the database fills with its default when an insert leaves it out. */
@@ -74,6 +80,17 @@ export interface AgentsTable {
   fallback_model: string | null;
   /** The agent's outputSchema as JSON text (migration 0006); null: free text. */
   output_schema: string | null;
+  /** Caps, policies and the automatic pause (migration 0011). */
+  daily_budget_usd: Defaulted<number | null>;
+  monthly_budget_usd: Defaulted<number | null>;
+  overlap_policy: Defaulted<OverlapPolicy>;
+  max_retries: Defaulted<number>;
+  retry_delay_seconds: Defaulted<number>;
+  pause_after_failures: Defaulted<number | null>;
+  paused_reason: Defaulted<string | null>;
+  paused_at: Defaulted<number | null>;
+  /** The agent's current version (migration 0012; sql/agent-versions.ts). */
+  version: Defaulted<number>;
   next_fire_at: number | null;
   creator_id: string | null;
   created_at: number;
@@ -102,6 +119,18 @@ export interface RunsTable {
   cancel_requested: Defaulted<number>;
   /** The run's structured output as JSON text (migration 0006); null when it has none. */
   structured_output: Defaulted<string | null>;
+  /** Retries (migration 0011): the chain's first run, the attempt number, the earliest start. */
+  retry_of: Defaulted<string | null>;
+  attempt: Defaulted<number>;
+  not_before: Defaulted<number | null>;
+  /** Skipped rows (migration 0011): slots it stands for, the latest of them, and the cause that coalesces them. */
+  skipped_slots: Defaulted<number | null>;
+  last_skipped_for: Defaulted<number | null>;
+  skip_cause: Defaulted<string | null>;
+  /** USD held under the spend caps while the run runs (migration 0011). */
+  reserved_usd: Defaulted<number>;
+  /** The agent's version the run ran, or would have (migration 0012); null for runs from before it. */
+  agent_version: Defaulted<number | null>;
 }
 
 /** The hourly totals ledger (sql/run-totals.ts): finished runs of all agents per hour (epoch hours) and status. */
@@ -196,4 +225,56 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   delivered_at: number | null;
   created_at: number;
+}
+
+/** The deployment's spend caps (migration 0011; sql/budgets.ts): one row, id 1. */
+export interface BudgetSettingsTable {
+  id: number;
+  daily_usd: number | null;
+  monthly_usd: number | null;
+  warn_at_percent: number;
+  updated_at: number;
+}
+
+/** Cost of ended runs per UTC day (epoch days) and agent (migration 0011; sql/budgets.ts). */
+export interface SpendDailyTable {
+  day: number;
+  agent_id: string;
+  cost_usd: number;
+}
+
+/** Budget warnings and exhaustions already announced, one per scope, cap, window and level (migration 0011). */
+export interface BudgetAlertsTable {
+  /** `deployment`, or an agent id. */
+  scope: string;
+  cap: 'daily' | 'monthly';
+  window_start: number;
+  level: 'warning' | 'exhausted';
+  created_at: number;
+}
+
+/** The audit trail (migration 0012; sql/audit.ts): `details` is JSON. */
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  action: AuditAction;
+  actor_id: string | null;
+  actor_name: string | null;
+  address: string | null;
+  credential: string | null;
+  agent_id: string | null;
+  target_type: AuditTargetType;
+  target_id: string | null;
+  target_name: string | null;
+  details: string;
+}
+
+/** Agents' versions (migration 0012; sql/agent-versions.ts): `fields` is JSON. */
+export interface AgentVersionsTable {
+  agent_id: string;
+  version: number;
+  created_at: number;
+  created_by_id: string | null;
+  created_by_name: string | null;
+  fields: string;
 }

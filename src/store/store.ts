@@ -3,7 +3,9 @@
  * the SQL behind each part is in sql/<aggregate>.ts, composed into one store by sql/sql-store.ts.
  *
  * - A tick is claimed in sql/ticks.ts (compare-and-set on `next_fire_at`, then the run insert).
- * - A queued run is claimed, its lease renewed and the run ended in sql/runs.ts.
+ * - A queued run is claimed, its lease renewed and the run ended in sql/runs.ts; which run may
+ *   start is sql/claim-rules.ts, what follows a run's end (retries, pauses) sql/run-endings.ts,
+ *   and skipped runs, coalesced by cause, sql/skips.ts.
  * - The hourly totals ledger, every rule of it, is kept in sql/run-totals.ts.
  * - "Active" and "finished" run, as SQL, are defined once in sql/predicates.ts.
  * - A run's transcript is appended and listed in sql/run-events.ts.
@@ -12,16 +14,25 @@
  * - Webhooks are in sql/webhooks.ts; the outbox (events written with their cause, one delivery
  *   per webhook) in sql/outbox.ts; the senders' claims and attempts in sql/delivery-claims.ts;
  *   their part of the interface is webhooks-store.ts.
+ * - The spend caps (settings, the spend ledger, reservations, alerts) are in sql/budgets.ts.
+ * - The audit trail and agents' versions (sql/audit.ts, sql/agent-versions.ts): audit-store.ts.
  * - The tables are typed in schema.ts; what differs between SQLite and PostgreSQL is named in
  *   dialect.ts and supplied by sqlite/ and postgres/; open-store.ts picks one. migrations/ only
  *   ever gains files.
  */
 import type { EncodedRunEvent, RunEvent } from '../domain/run-events.js';
 import type { AgentCursor } from '../domain/agent-cursor.js';
+import type { AuditActor, NewAuditEntry } from '../domain/audit.js';
+import type { AgentVersionsStore, AuditStore } from './audit-store.js';
+import type { MissedSlots } from '../domain/skip-reasons.js';
 import type { DeliveryClaimsStore, OutboxStore, WebhooksStore } from './webhooks-store.js';
-import type { Agent, AgentFields, AgentStats, GlobalStats, Role, Run, RunOutcome, RunUsage, User } from '../domain/types.js';
+import type { ForecastStore } from './forecast-store.js';
+import type { BudgetsStore } from './budgets-store.js';
+import type { Agent, AgentFields, AgentStats, GlobalStats, Role, Run, RunOutcome, RunUsage, SpendSummary, User } from '../domain/types.js';
 
 export type * from './webhooks-store.js';
+export type * from './audit-store.js';
+export type * from './budgets-store.js';
 
 /** An API token as listed (never its secret). */
 export interface TokenInfo {
@@ -85,19 +96,37 @@ export interface TickClaim {
   slot: number | null;
   runId: string;
   now: number;
+  /** Slots that will not run (downtime): one skipped row per agent and outage (skip-reasons.ts). */
+  missed?: MissedTickSlots | null;
+}
+
+/** A tick's missed slots; `since` (the scheduler's start) keys the outage, `skipId` names a new row. */
+export interface MissedTickSlots extends MissedSlots {
+  since: number;
+  skipId: string;
+  catchupWindowMs: number;
 }
 
 /**
  * fired: a run was queued for the slot. skipped: the tick was claimed but no run was queued
- * (overlap with a run in progress, or nothing recent enough to catch up). lost: another
+ * (the overlap policy, or nothing recent enough to catch up; a skipped run says why). lost: another
  * claimer (instance, or an edit of the agent) moved the agent first.
  */
 export type TickResult = 'fired' | 'skipped_overlap' | 'skipped_stale' | 'lost';
+
+/** everything: all running runs, else those whose lease expired. staleSlotsBefore: with everything, older queued slots become skipped. */
+export interface AbandonedRunsOptions {
+  everything: boolean;
+  staleSlotsBefore?: number;
+  catchupWindowMs?: number;
+}
 
 /** A run claimed for execution, with the agent's settings as they are at this moment. */
 export interface ClaimedRun {
   run: Run;
   agent: Agent;
+  /** The SDK's maxBudgetUsd for this run: the agent's per-run limit, lowered to what is left under the spend caps. */
+  maxBudgetUsd: number | null;
 }
 
 export interface CancelResult {
@@ -141,16 +170,31 @@ export type Store = DatabaseStore &
   RunsStore &
   RunEventsStore &
   StatsStore &
+  DeploymentCountsStore &
   RetentionStore &
   WebhooksStore &
   OutboxStore &
-  DeliveryClaimsStore;
+  DeliveryClaimsStore &
+  AuditStore &
+  AgentVersionsStore &
+  ForecastStore &
+  BudgetsStore;
+
+/** The migrations a database has applied, those this version would apply, and any it does not know. */
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+  /** Applied by a newer cron-agents: this version refuses to migrate (or serve) such a database. */
+  unknown: string[];
+}
 
 /** The database itself, and the signals instances send each other through it. */
 export interface DatabaseStore {
   /** 'sqlite' belongs to one process; 'postgres' may be shared by several instances. */
   readonly dialect: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
+  /** What `migrate` would apply, read without changing anything (`migrate --dry-run`). */
+  migrationStatus(): Promise<MigrationStatus>;
   /** Cheap round trip for the health check. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -162,19 +206,19 @@ export interface DatabaseStore {
 
 /** sql/users-tokens.ts */
 export interface UsersTokensStore {
-  createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User>;
+  createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number, audit?: NewAuditEntry): Promise<User>;
   findUserByName(name: string): Promise<User | null>;
   /** Names compare without case (findUserByName too). A user with the password hash sign-in checks (null hash: the user has no password). */
   findUserCredentials(name: string): Promise<UserCredentials | null>;
   /** Sets (or, with null, removes) a user's password and ends all their sessions; false for an unknown user. */
-  setUserPassword(userId: string, passwordHash: string | null): Promise<boolean>;
+  setUserPassword(userId: string, passwordHash: string | null, audit?: NewAuditEntry): Promise<boolean>;
   listUsers(): Promise<User[]>;
   countUsers(): Promise<number>;
-  createToken(input: NewToken, now: number): Promise<TokenInfo>;
+  createToken(input: NewToken, now: number, audit?: NewAuditEntry): Promise<TokenInfo>;
   findTokenHolder(tokenHash: string): Promise<TokenHolder | null>;
   findTokenByHash(tokenHash: string): Promise<TokenInfo | null>;
   touchToken(tokenId: string, now: number): Promise<void>;
-  revokeToken(tokenId: string, now: number): Promise<boolean>;
+  revokeToken(tokenId: string, now: number, audit?: NewAuditEntry): Promise<boolean>;
   /** Marks a token as the one CRON_AGENTS_ADMIN_TOKEN holds (tokens registered before migration 0007 may lack the mark). */
   markEnvToken(tokenId: string): Promise<void>;
   /**
@@ -188,7 +232,7 @@ export interface UsersTokensStore {
 
 /** sql/sessions.ts: dashboard sessions and sign-in rate limiting. */
 export interface SessionsStore {
-  createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void>;
+  createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number, audit?: NewAuditEntry): Promise<void>;
   /** The session with this id hash and its user, unless it has expired. */
   findSession(idHash: string, now: number): Promise<SessionHolder | null>;
   /** Records use of a session and slides its expiry. */
@@ -198,7 +242,7 @@ export interface SessionsStore {
   /** Removes expired sessions; returns how many. */
   deleteExpiredSessions(now: number): Promise<number>;
   /** Records one failed sign-in under each subject, and forgets failures older than `forgetBefore`. */
-  recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void>;
+  recordSignInFailure(subjects: string[], now: number, forgetBefore: number, audit?: NewAuditEntry): Promise<void>;
   /** Times of the failed sign-ins since `since`, per subject, oldest first (subjects without any are absent). */
   signInFailures(subjects: string[], since: number): Promise<Map<string, number[]>>;
   clearSignInFailures(subject: string): Promise<void>;
@@ -209,12 +253,19 @@ export interface AgentsStore {
   /** Every agent, by name; or, with `page`, at most `limit` of them after the cursor. */
   listAgents(page?: AgentsPage): Promise<Agent[]>;
   getAgent(id: string): Promise<Agent | null>;
-  /** With `maxAgentsOfCreator`, an AgentCapReached when the creator already has that many (counted in the insert's transaction). */
-  createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number, maxAgentsOfCreator?: number): Promise<Agent>;
+  /** With `maxAgentsOfCreator`, an AgentCapReached when the creator already has that many. Versions and `by`'s entries: audit-store.ts. */
+  createAgent(
+    fields: AgentFields,
+    creatorId: string | null,
+    nextFireAt: number | null,
+    now: number,
+    maxAgentsOfCreator?: number,
+    by?: AuditActor,
+  ): Promise<Agent>;
   /** Reads, merges through `update` and writes in one transaction; null when the agent is gone. */
-  updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null>;
+  updateAgent(id: string, update: AgentUpdate, now: number, by?: AuditActor): Promise<Agent | null>;
   /** Hard delete; the agent's runs go with it. */
-  deleteAgent(id: string): Promise<{ id: string; name: string } | null>;
+  deleteAgent(id: string, audit?: { by: AuditActor; at: number }): Promise<{ id: string; name: string } | null>;
 }
 
 /** A secret as listed: never its value. */
@@ -236,9 +287,9 @@ export interface SecretsStore {
   /** The agent's secrets as stored, for a run. */
   readSecrets(agentId: string): Promise<EncryptedSecret[]>;
   /** Sets or replaces one secret; null when the agent does not exist. */
-  putSecret(agentId: string, secret: EncryptedSecret, now: number): Promise<SecretInfo | null>;
+  putSecret(agentId: string, secret: EncryptedSecret, now: number, audit?: NewAuditEntry): Promise<SecretInfo | null>;
   /** False when the agent had no such secret. */
-  deleteSecret(agentId: string, name: string): Promise<boolean>;
+  deleteSecret(agentId: string, name: string, audit?: NewAuditEntry): Promise<boolean>;
 }
 
 /** sql/ticks.ts: the scheduler's side. */
@@ -247,13 +298,13 @@ export interface TicksStore {
   earliestFireAt(): Promise<number | null>;
   findDueAgents(now: number, limit: number): Promise<DueAgent[]>;
   claimTick(claim: TickClaim): Promise<TickResult>;
-  /** Claims several ticks in one transaction; one result per claim, in order. */
-  claimTicks(claims: readonly TickClaim[], queuedAt?: () => number): Promise<TickResult[]>;
+  /** Claims ticks in one transaction, a result per claim; `onCancelRequested` hears of runs overlapPolicy replace stops. */
+  claimTicks(claims: readonly TickClaim[], queuedAt?: () => number, onCancelRequested?: (runIds: string[]) => void): Promise<TickResult[]>;
 }
 
 /** sql/runs.ts: the executor's side, and the API's. */
 export interface RunsStore {
-  enqueueManualRun(agentId: string, runId: string, now: number): Promise<Run | null>;
+  enqueueManualRun(agentId: string, runId: string, now: number, audit?: NewAuditEntry): Promise<Run | null>;
   /** Claims the oldest queued run for `executorId`, atomically, or null when none waits. */
   claimQueuedRun(executorId: string, now: number, leaseUntil: number): Promise<ClaimedRun | null>;
   /** Renews the leases this executor holds; returns the runs it still holds and which of them were asked to stop. */
@@ -262,13 +313,12 @@ export interface RunsStore {
   /** Ends a run this executor holds; false when it no longer holds it (fencing). */
   finishRun(runId: string, executorId: string, outcome: RunOutcome, now: number): Promise<boolean>;
   /** Ends queued runs of the agent as cancelled and flags its running ones. */
-  requestCancel(agentId: string, now: number): Promise<CancelResult>;
+  requestCancel(agentId: string, now: number, audit?: NewAuditEntry): Promise<CancelResult>;
   /**
-   * Ends as error the runs no executor will finish: with `everything`, all active runs (the
-   * embedded single-process case at start-up); otherwise running runs whose lease has expired.
-   * Returns the ids of the runs it ended.
+   * Ends as error the runs no executor will finish (retried as maxRetries allows): with `everything`, all
+   * running runs (start-up of the embedded database); otherwise those whose lease expired. Returns the ids it ended or skipped.
    */
-  endAbandonedRuns(now: number, options: { everything: boolean }): Promise<string[]>;
+  endAbandonedRuns(now: number, options: AbandonedRunsOptions): Promise<string[]>;
   getRun(id: string): Promise<Run | null>;
   listRuns(agentId: string, query: RunQuery): Promise<Run[]>;
 }
@@ -296,6 +346,19 @@ export interface StatsStore {
   globalStats(since: number, now: number): Promise<GlobalStats>;
   /** Recomputes the global hourly totals from the runs (after a bulk import past the store). */
   rebuildRunTotals(): Promise<void>;
+}
+
+/** The deployment-wide figures /metrics shows beside each instance's own. */
+export interface DeploymentCounts {
+  agentsEnabled: number;
+  runsQueued: number;
+  /** The deployment's spend today and this month (UTC) against its caps (GET/PUT /api/budget). */
+  spend: SpendSummary;
+}
+
+/** sql/deployment-counts.ts: read by the metrics scrape, at most every 15 s. */
+export interface DeploymentCountsStore {
+  deploymentCounts(now: number): Promise<DeploymentCounts>;
 }
 
 /** What one prune batch deleted: events of old runs, or (once those are gone) the runs. */

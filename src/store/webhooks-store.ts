@@ -1,3 +1,4 @@
+import type { NewAuditEntry } from '../domain/audit.js';
 import type { NewOutboxEvent, OutboxEvent } from '../domain/webhook-events.js';
 import type { Webhook, WebhookDelivery, WebhookFields, WebhookFormat } from '../domain/webhooks.js';
 
@@ -19,15 +20,16 @@ export interface WebhooksStore {
   /** The webhook's signing secret as stored (encrypted); null for an unknown webhook. */
   getWebhookSecret(id: string): Promise<string | null>;
   countWebhooks(): Promise<number>;
-  createWebhook(input: NewWebhook, now: number): Promise<Webhook>;
+  /** With `audit`, its entry is written in the change's transaction (so below; an update's gets the changed fields as `changes`). */
+  createWebhook(input: NewWebhook, now: number, audit?: NewAuditEntry): Promise<Webhook>;
   /**
    * Reads, merges through `update` and writes in one transaction; null when the webhook is gone.
    * Disabling it fails its pending deliveries; enabling it clears `disabledReason` and its count of failures.
    */
-  updateWebhook(id: string, update: WebhookUpdate, now: number): Promise<Webhook | null>;
-  setWebhookSecret(id: string, encryptedSecret: string, now: number): Promise<boolean>;
+  updateWebhook(id: string, update: WebhookUpdate, now: number, audit?: NewAuditEntry): Promise<Webhook | null>;
+  setWebhookSecret(id: string, encryptedSecret: string, now: number, audit?: NewAuditEntry): Promise<boolean>;
   /** Deletes the webhook and its deliveries. */
-  deleteWebhook(id: string): Promise<{ id: string; name: string } | null>;
+  deleteWebhook(id: string, audit?: NewAuditEntry): Promise<{ id: string; name: string } | null>;
   /** The webhook's deliveries, newest first. */
   listDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]>;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/test-app.js';
 import { agentBody, call, createAgent, expectAgentShape, expectError, getAgent, useTestApp, type AgentJson } from './api-helpers.js';
 import { dialectsUnderTest } from '../support/dialects.js';
-import { RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
+import { POLICY_DEFAULTS, RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
 
 /** The agents CRUD endpoints, schedules, validation, body limits, health and the OpenAPI document. */
 
@@ -97,6 +97,9 @@ for (const dialect of dialectsUnderTest()) {
           model: null,
           allowedTools: [],
           ...RUN_OPTION_DEFAULTS,
+          ...POLICY_DEFAULTS,
+          pausedReason: null,
+          pausedAt: null,
           // Friday 2026-01-09 17:00 UTC is the first slot after Monday 08:00.
           nextRunAt: '2026-01-09T17:00:00.000Z',
           lastRunAt: null,

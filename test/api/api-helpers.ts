@@ -148,6 +148,7 @@ const AGENT_KEYS = [
   'allowedTools',
   'createdAt',
   'creator',
+  'dailyBudgetUsd',
   'description',
   'disallowedTools',
   'effort',
@@ -157,13 +158,20 @@ const AGENT_KEYS = [
   'lastRunAt',
   'lastStatus',
   'maxBudgetUsd',
+  'maxRetries',
   'maxTurns',
   'mcpServers',
   'model',
+  'monthlyBudgetUsd',
   'name',
   'nextRunAt',
   'outputSchema',
+  'overlapPolicy',
+  'pauseAfterFailures',
+  'pausedAt',
+  'pausedReason',
   'prompt',
+  'retryDelaySeconds',
   'schedule',
   'systemPrompt',
   'timezone',
@@ -211,6 +219,8 @@ export function expectAgentShape(agent: AgentJson): void {
 
 const RUN_KEYS = [
   'agentId',
+  'agentVersion',
+  'attempt',
   'cacheCreationInputTokens',
   'cacheReadInputTokens',
   'completedAt',
@@ -219,18 +229,22 @@ const RUN_KEYS = [
   'executorId',
   'id',
   'inputTokens',
+  'lastSkippedFor',
+  'notBefore',
   'numTurns',
   'output',
   'outputTokens',
   'queuedAt',
+  'retryOf',
   'scheduledFor',
+  'skippedSlots',
   'startedAt',
   'status',
   'structuredOutput',
   'trigger',
 ];
 
-export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled'];
+export const RUN_STATUSES = ['queued', 'running', 'success', 'error', 'budget_exceeded', 'cancelled', 'skipped'];
 
 /** Checks every field of a run against the spec's names and types (plus the documented extensions). */
 export function expectRunShape(run: RunJson): void {

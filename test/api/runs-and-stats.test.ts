@@ -59,7 +59,16 @@ for (const dialect of dialectsUnderTest()) {
       const response = await call<{ data: AgentStatsJson }>(t, 'GET', `/api/agents/${agentId}/stats${query}`, { as: 'viewer' });
       expect(response.status, response.text).toBe(200);
       expect(Object.keys(response.body)).toEqual(['data']);
-      expect(Object.keys(response.body.data).sort()).toEqual(['avgDurationMs', 'dailyRuns', 'lastRunAt', 'successRate', 'totalCostUsd', 'totalRuns']);
+      expect(Object.keys(response.body.data).sort()).toEqual([
+        'avgDurationMs',
+        'dailyRuns',
+        'lastRunAt',
+        'skippedRuns',
+        'spend',
+        'successRate',
+        'totalCostUsd',
+        'totalRuns',
+      ]);
       expectDailyRunsShape(response.body.data.dailyRuns);
       return response.body.data;
     }
@@ -73,6 +82,8 @@ for (const dialect of dialectsUnderTest()) {
         'dailyRuns',
         'runningAgentIds',
         'runsInPeriod',
+        'skippedRuns',
+        'spend',
         'successRate',
         'totalAgents',
         'totalCostUsd',
@@ -166,6 +177,13 @@ for (const dialect of dialectsUnderTest()) {
           durationMs: 90_000,
           executorId: t.app.config.instanceId,
           structuredOutput: null,
+          retryOf: null,
+          attempt: 1,
+          skippedSlots: null,
+          lastSkippedFor: null,
+          notBefore: null,
+          // It was edited (version 2) before the run.
+          agentVersion: 2,
         });
         const after = await getAgent(t, agent.id);
         expect(after.lastStatus).toBe('success');

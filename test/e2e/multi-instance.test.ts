@@ -12,7 +12,7 @@ import { startServerProcess, waitFor, type ServerProcess } from '../support/serv
  * instances fit on this machine; the store, scheduler, executor, leases and API are production code.
  */
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/serve-with-fake-runner.mjs');
-const FINAL = new Set(['success', 'error', 'budget_exceeded', 'cancelled']);
+const FINAL = new Set(['success', 'error', 'budget_exceeded', 'cancelled', 'skipped']);
 
 interface RunJson {
   id: string;
@@ -24,6 +24,8 @@ interface RunJson {
   startedAt: string | null;
   completedAt: string | null;
   executorId: string | null;
+  skippedSlots: number | null;
+  lastSkippedFor: string | null;
 }
 
 /** The API's `{ data }` envelope and the parts of its documents these tests read. */
@@ -32,6 +34,7 @@ interface Data<T> {
 }
 interface GlobalStatsJson {
   runsInPeriod: number;
+  skippedRuns: number;
   runningAgentIds: string[];
 }
 
@@ -149,10 +152,15 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances on one PostgreSQL databas
     );
 
     let total = 0;
+    let skippedRows = 0;
     let lostRuns = 0;
     const executors = new Set<string>();
     for (const id of agents) {
-      const runs = (await runsOf(a, id)).filter((r) => r.trigger === 'schedule');
+      const all = (await runsOf(a, id)).filter((r) => r.trigger === 'schedule');
+      // Slots that did not run are skipped rows (one per cause, standing for skippedSlots slots from scheduledFor to lastSkippedFor).
+      const skipped = all.filter((r) => r.status === 'skipped');
+      const runs = all.filter((r) => r.status !== 'skipped');
+      skippedRows += skipped.length;
       const slots = runs.map((r) => Date.parse(r.scheduledFor!)).sort((x, y) => x - y);
       // No slot twice.
       expect(new Set(slots).size).toBe(slots.length);
@@ -167,6 +175,14 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances on one PostgreSQL databas
         if (slots.includes(slot)) continue;
         const busy = runs.some((r) => Date.parse(r.queuedAt) <= slot && (r.completedAt === null || Date.parse(r.completedAt) >= slot));
         expect(busy, `agent ${id}: slot ${new Date(slot).toISOString()} has no run and no run in progress`).toBe(true);
+        // No silent skips: the slot is in a skipped row.
+        const recorded = skipped.some((r) => Date.parse(r.scheduledFor!) <= slot && slot <= Date.parse(r.lastSkippedFor!));
+        expect(recorded, `agent ${id}: slot ${new Date(slot).toISOString()} did not run and is in no skipped row`).toBe(true);
+      }
+      for (const row of skipped) {
+        expect(row.skippedSlots).toBeGreaterThanOrEqual(1);
+        expect(Date.parse(row.lastSkippedFor!)).toBeGreaterThanOrEqual(Date.parse(row.scheduledFor!));
+        expect(row.output).toMatch(/^Skipped: the agent's previous run \S+ was still (running|waiting to start)/);
       }
       for (const run of runs) {
         expect(FINAL.has(run.status)).toBe(true);
@@ -190,6 +206,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances on one PostgreSQL databas
     const statsB = (await b.request<Data<GlobalStatsJson>>('GET', '/api/agents/stats')).body.data;
     expect(statsA).toEqual(statsB);
     expect(statsA.runsInPeriod).toBe(total);
+    expect(statsA.skippedRuns).toBe(skippedRows);
   });
 
   it('cancels through one instance a run that another executes: the notification carries it', { timeout: 60_000 }, async () => {

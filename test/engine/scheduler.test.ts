@@ -68,6 +68,16 @@ for (const dialect of dialectsUnderTest()) {
       return (await store.listRuns(agentId, { limit: 100, since: null })).reverse();
     }
 
+    /** Runs of the agent that ran or will (skipped rows aside), oldest first. */
+    async function ranOf(agentId: string): Promise<Run[]> {
+      return (await runsOf(agentId)).filter((r) => r.status !== 'skipped');
+    }
+
+    /** The agent's skipped rows, oldest slot first. */
+    async function skippedOf(agentId: string): Promise<Run[]> {
+      return (await runsOf(agentId)).filter((r) => r.status === 'skipped').sort((a, b) => (a.scheduledFor ?? 0) - (b.scheduledFor ?? 0));
+    }
+
     async function nextFireAtOf(agentId: string): Promise<number | null> {
       return (await store.getAgent(agentId))?.nextFireAt ?? null;
     }
@@ -469,10 +479,14 @@ for (const dialect of dialectsUnderTest()) {
         clock.jumpTo('2026-01-05T12:00:00Z');
         expect(await scheduler.pass()).toEqual({ fired: 1, skipped: 0, lost: 0 });
         const runs = await runsOf(agent.id);
+        // The two slots the 09:00 run blocked, queued then running, are one skipped row.
         expect(runs.map((r) => [r.scheduledFor, r.status])).toEqual([
           [t('2026-01-05T09:00:00Z'), 'success'],
+          [t('2026-01-05T10:00:00Z'), 'skipped'],
           [t('2026-01-05T12:00:00Z'), 'queued'],
         ]);
+        expect(runs[1]).toMatchObject({ skippedSlots: 2, lastSkippedFor: t('2026-01-05T11:00:00Z'), trigger: 'schedule', costUsd: 0 });
+        expect(runs[1]!.output).toContain(claimed!.run.id);
       });
 
       it('a queued manual run also blocks the scheduled tick', async () => {
@@ -488,11 +502,15 @@ for (const dialect of dialectsUnderTest()) {
         const agent = await createAgent();
         newScheduler().start();
         await advanceTo('2026-01-05T12:00:00Z');
-        expect((await runsOf(agent.id)).map((r) => r.scheduledFor)).toEqual([t('2026-01-05T09:00:00Z')]);
+        expect((await ranOf(agent.id)).map((r) => r.scheduledFor)).toEqual([t('2026-01-05T09:00:00Z')]);
+        expect((await skippedOf(agent.id)).map((r) => [r.scheduledFor, r.skippedSlots, r.lastSkippedFor])).toEqual([
+          [t('2026-01-05T10:00:00Z'), 3, t('2026-01-05T12:00:00Z')],
+        ]);
         expect(await nextFireAtOf(agent.id)).toBe(t('2026-01-05T13:00:00Z'));
         await finishQueuedRuns();
         await advanceTo('2026-01-05T13:00:00Z');
-        expect((await runsOf(agent.id)).map((r) => r.scheduledFor)).toEqual([t('2026-01-05T09:00:00Z'), t('2026-01-05T13:00:00Z')]);
+        expect((await ranOf(agent.id)).map((r) => r.scheduledFor)).toEqual([t('2026-01-05T09:00:00Z'), t('2026-01-05T13:00:00Z')]);
+        expect(await skippedOf(agent.id)).toHaveLength(1);
       });
     });
 
@@ -511,16 +529,22 @@ for (const dialect of dialectsUnderTest()) {
         after.start();
         await idle();
 
-        const runs = await runsOf(agent.id);
+        const runs = await ranOf(agent.id);
         expect(runs).toHaveLength(1);
         expect(runs[0]!.scheduledFor).toBe(t('2026-01-05T13:00:00Z'));
         expect(runs[0]!.queuedAt).toBe(t('2026-01-05T13:20:00Z'));
         expect(await nextFireAtOf(agent.id)).toBe(t('2026-01-05T14:00:00Z'));
+        // The rest are not silently dropped: one skipped row says how many slots were missed.
+        const [missed, ...more] = await skippedOf(agent.id);
+        expect(more).toEqual([]);
+        expect(missed).toMatchObject({ scheduledFor: t('2026-01-05T09:00:00Z'), lastSkippedFor: t('2026-01-05T12:00:00Z'), skippedSlots: 4 });
+        expect(missed!.output).toMatch(/service was down.*4 slots/);
 
         // The rest of the missed slots never run, also not on later passes.
         await finishQueuedRuns();
         expect((await after.pass()).fired).toBe(0);
-        expect(await runsOf(agent.id)).toHaveLength(1);
+        expect(await ranOf(agent.id)).toHaveLength(1);
+        expect(await skippedOf(agent.id)).toHaveLength(1);
       });
 
       it('runs nothing when the latest missed slot is older than the window, but plans the next slot', async () => {
@@ -529,7 +553,10 @@ for (const dialect of dialectsUnderTest()) {
         clock.jumpTo(t('2026-01-05T13:20:00Z'));
         const scheduler = newScheduler({ catchupWindowMs: 10 * 60_000 });
         expect(await scheduler.pass()).toEqual({ fired: 0, skipped: 1, lost: 0 });
-        expect(await runsOf(agent.id)).toEqual([]);
+        expect(await ranOf(agent.id)).toEqual([]);
+        expect((await skippedOf(agent.id)).map((r) => [r.scheduledFor, r.lastSkippedFor, r.skippedSlots])).toEqual([
+          [t('2026-01-05T09:00:00Z'), t('2026-01-05T13:00:00Z'), 5],
+        ]);
         expect(await nextFireAtOf(agent.id)).toBe(t('2026-01-05T14:00:00Z'));
       });
 
@@ -545,7 +572,8 @@ for (const dialect of dialectsUnderTest()) {
         const after = newScheduler({ catchupWindowMs: HOUR });
         after.start();
         await idle();
-        expect(await runsOf(agent.id)).toEqual([]);
+        expect(await ranOf(agent.id)).toEqual([]);
+        expect((await skippedOf(agent.id)).map((r) => [r.scheduledFor, r.skippedSlots])).toEqual([[t('2026-01-05T09:00:00Z'), 1]]);
         expect(await nextFireAtOf(agent.id)).toBe(t('2026-01-06T09:00:00Z'));
       });
 
@@ -559,7 +587,8 @@ for (const dialect of dialectsUnderTest()) {
         await finishQueuedRuns();
         clock.jumpTo(t('2026-01-05T10:00:00Z') + ON_TIME_TOLERANCE_MS + 1);
         expect(await scheduler.pass()).toEqual({ fired: 0, skipped: 1, lost: 0 });
-        expect(await runsOf(agent.id)).toHaveLength(1);
+        expect(await ranOf(agent.id)).toHaveLength(1);
+        expect((await skippedOf(agent.id)).map((r) => r.scheduledFor)).toEqual([t('2026-01-05T10:00:00Z')]);
       });
     });
 
@@ -576,7 +605,7 @@ for (const dialect of dialectsUnderTest()) {
         // 10:00 is skipped (the 09:00 run is still queued): no call.
         await advanceTo('2026-01-05T10:00:00Z');
         expect(calls).toBe(1);
-        expect(await runsOf(agent.id)).toHaveLength(1);
+        expect(await ranOf(agent.id)).toHaveLength(1);
         await finishQueuedRuns();
         await advanceTo('2026-01-05T11:00:00Z');
         expect(calls).toBe(2);

@@ -67,7 +67,7 @@ for (const dialect of dialectsUnderTest()) {
       ];
       const clock = new FakeClock(NOW);
       const result = await retention(clock).prune();
-      expect(result).toEqual({ runs: 3, events: 55, endedBefore: NOW - RETENTION });
+      expect(result).toEqual({ runs: 3, events: 55, endedBefore: NOW - RETENTION, auditEntries: 0 });
 
       for (const id of old) {
         expect(await store.getRun(id)).toBeNull();
@@ -78,7 +78,7 @@ for (const dialect of dialectsUnderTest()) {
         expect(await store.listRunEvents(id, { after: 0, limit: 100 })).toHaveLength(3);
       }
       expect((await store.listAgents()).map((x) => x.name)).toEqual(['a', 'b']);
-      expect(await retention(clock).prune()).toEqual({ runs: 0, events: 0, endedBefore: NOW - RETENTION });
+      expect(await retention(clock).prune()).toEqual({ runs: 0, events: 0, endedBefore: NOW - RETENTION, auditEntries: 0 });
     });
 
     it('keeps the stats right: the hourly totals keep pruned runs, the per-agent stats read runs within the retention', async () => {
@@ -140,7 +140,7 @@ for (const dialect of dialectsUnderTest()) {
       const off = new Retention({ store, clock, logger: silentLogger, retentionMs: 0, instanceId: 'i-1' });
       off.start();
       expect(clock.pendingTimers).toBe(0);
-      expect(await off.prune()).toEqual({ runs: 0, events: 0, endedBefore: NOW });
+      expect(await off.prune()).toEqual({ runs: 0, events: 0, endedBefore: NOW, auditEntries: 0 });
       expect(await store.getRun(id)).not.toBeNull();
       await off.stop();
     });

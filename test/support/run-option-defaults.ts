@@ -17,3 +17,16 @@ export const RUN_OPTION_DEFAULTS: Pick<
   fallbackModel: null,
   outputSchema: null,
 };
+
+/** The spend caps and policies of an agent created without them (migration 0011 gives existing agents the same). */
+export const POLICY_DEFAULTS: Pick<
+  AgentJson,
+  'dailyBudgetUsd' | 'monthlyBudgetUsd' | 'overlapPolicy' | 'maxRetries' | 'retryDelaySeconds' | 'pauseAfterFailures'
+> = {
+  dailyBudgetUsd: null,
+  monthlyBudgetUsd: null,
+  overlapPolicy: 'skip',
+  maxRetries: 0,
+  retryDelaySeconds: 60,
+  pauseAfterFailures: null,
+};

@@ -36,7 +36,7 @@ export async function createTestApp(overrides: Partial<Config> = {}, dialect: Di
   const clock = new FakeClock();
   const runner = new FakeRunner();
   const { store, idle } = trackStore(await dialect.open());
-  const app = await App.create(config, { clock, runner, store, logger: pino({ level: 'silent' }), print: () => {} });
+  const app = await App.create(config, { clock, runner, store, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), print: () => {} });
   const tokens = {} as Record<Role, string>;
   for (const role of ['admin', 'member', 'viewer'] as const) {
     const user = await store.createUser({ name: `${role}-user`, role }, clock.now());

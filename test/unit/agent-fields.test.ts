@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_TURNS, DEFAULT_TIMEZONE, planAgentUpdate, planNewAgent, type AgentInput } from '../../src/domain/agent-fields.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import type { Agent } from '../../src/domain/types.js';
-import { RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
+import { POLICY_DEFAULTS, RUN_OPTION_DEFAULTS } from '../support/run-option-defaults.js';
 
 const t = (iso: string): number => Date.parse(iso);
 const NOW = t('2026-01-05T08:20:00Z');
@@ -18,6 +18,8 @@ function storedAgent(overrides: Partial<AgentInput> = {}, createdAt = NOW): Agen
     nextFireAt,
     lastRunAt: null,
     lastStatus: null,
+    pausedReason: null,
+    pausedAt: null,
     creator: null,
     createdAt,
     updatedAt: createdAt,
@@ -41,6 +43,7 @@ describe('planNewAgent', () => {
       model: null,
       allowedTools: [],
       ...RUN_OPTION_DEFAULTS,
+      ...POLICY_DEFAULTS,
     });
     expect(nextFireAt).toBe(t('2026-01-05T09:00:00Z'));
   });
@@ -133,7 +136,18 @@ describe('planAgentUpdate', () => {
     const current = storedAgent({ description: 'x', maxBudgetUsd: 3 });
     const planned = planAgentUpdate(current, {}, LATER);
     expect(planned.nextFireAt).toBe(current.nextFireAt);
-    const { id: _id, nextFireAt: _n, lastRunAt: _l, lastStatus: _s, creator: _c, createdAt: _ca, updatedAt: _u, ...fields } = current;
+    const {
+      id: _id,
+      nextFireAt: _n,
+      lastRunAt: _l,
+      lastStatus: _s,
+      pausedReason: _pr,
+      pausedAt: _pa,
+      creator: _c,
+      createdAt: _ca,
+      updatedAt: _u,
+      ...fields
+    } = current;
     expect(planned.fields).toEqual(fields);
   });
 

@@ -65,7 +65,18 @@ describe('outputSchema as an agent field', () => {
     expect(() => planNewAgent({ name: 'a', schedule: '0 * * * *', prompt: 'p', outputSchema: { type: 'object', minProperties: -1 } }, NOW)).toThrow(
       ValidationError,
     );
-    const current: Agent = { ...withSchema, id: 'a1', nextFireAt: null, lastRunAt: null, lastStatus: null, creator: null, createdAt: NOW, updatedAt: NOW };
+    const current: Agent = {
+      ...withSchema,
+      id: 'a1',
+      nextFireAt: null,
+      lastRunAt: null,
+      lastStatus: null,
+      pausedReason: null,
+      pausedAt: null,
+      creator: null,
+      createdAt: NOW,
+      updatedAt: NOW,
+    };
     expect(planAgentUpdate(current, { name: 'b' }, NOW).fields.outputSchema).toEqual(SCHEMA);
     expect(planAgentUpdate(current, { outputSchema: null }, NOW).fields.outputSchema).toBeNull();
   });

@@ -33,7 +33,18 @@ function fieldOf(action: () => unknown): string {
 
 function stored(fields: Partial<AgentInput>): Agent {
   const { fields: planned, nextFireAt } = planNewAgent({ ...input, ...fields }, NOW);
-  return { id: 'agent-1', ...planned, nextFireAt, lastRunAt: null, lastStatus: null, creator: null, createdAt: NOW, updatedAt: NOW };
+  return {
+    id: 'agent-1',
+    ...planned,
+    nextFireAt,
+    lastRunAt: null,
+    lastStatus: null,
+    pausedReason: null,
+    pausedAt: null,
+    creator: null,
+    createdAt: NOW,
+    updatedAt: NOW,
+  };
 }
 
 describe('MCP servers', () => {

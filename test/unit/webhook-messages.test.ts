@@ -37,6 +37,13 @@ function run(overrides: Partial<Run> & { status: FinalRunStatus }): Run & { stat
     executorId: 'x',
     leaseExpiresAt: null,
     structuredOutput: null,
+    retryOf: null,
+    attempt: 1,
+    skippedSlots: null,
+    lastSkippedFor: null,
+    reservedUsd: 0,
+    notBefore: null,
+    agentVersion: null,
     ...overrides,
   };
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { LIMITS } from '../../defaults.js';
 import { PERIODS, RUN_STATUSES, RUN_TRIGGERS } from '../../domain/types.js';
 import { Instant, NonBlank, NullableInstant, OrNull, StringEnum } from './common.js';
+import { PoliciesBody, PoliciesJson } from './agent-policies.js';
 import { RunOptionsBody, RunOptionsJson } from './run-options.js';
 
 /** Agents, runs and stats: request and response schemas (spec: agents-api.txt). */
@@ -38,6 +39,7 @@ export const CreateAgentBody = Type.Object(
     model: Type.Optional(Type.Union([ModelField, Type.Null()])),
     allowedTools: Type.Optional(AllowedToolsField),
     ...RunOptionsBody,
+    ...PoliciesBody,
   },
   { additionalProperties: false },
 );
@@ -56,6 +58,7 @@ export const UpdateAgentBody = Type.Object(
     model: Type.Optional(Type.Union([ModelField, Type.Null()])),
     allowedTools: Type.Optional(AllowedToolsField),
     ...RunOptionsBody,
+    ...PoliciesBody,
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -103,6 +106,7 @@ export const AgentJson = Type.Object(
     model: OrNull(Type.String()),
     allowedTools: Type.Array(Type.String()),
     ...RunOptionsJson,
+    ...PoliciesJson,
     nextRunAt: OrNull(Instant, { description: 'Next scheduled fire time; null when disabled' }),
     lastRunAt: NullableInstant,
     lastStatus: OrNull(StringEnum(RUN_STATUSES)),
@@ -143,6 +147,15 @@ export const RunJson = Type.Object(
     durationMs: OrNull(Type.Integer()),
     executorId: OrNull(Type.String(), { description: 'The service instance that executed the run' }),
     structuredOutput: Type.Unknown({ description: "The answer as the agent's outputSchema shapes it (parsed JSON); null without one" }),
+    retryOf: OrNull(Type.String(), { description: 'For a retry (trigger "retry"): the id of the first run of the chain' }),
+    attempt: Type.Integer({ minimum: 1, description: '1 for a first run; 2, 3... for its retries' }),
+    skippedSlots: OrNull(Type.Integer(), { description: 'For a skipped run: how many scheduled slots it stands for (skips with one cause are one row)' }),
+    lastSkippedFor: OrNull(Instant, { description: 'For a skipped run: the latest slot it stands for (scheduledFor is the first)' }),
+    notBefore: OrNull(Instant, { description: 'A queued retry does not start before this instant' }),
+    agentVersion: OrNull(Type.Integer({ minimum: 1 }), {
+      description:
+        "The agent's version the run ran (GET /api/agents/:id/versions): set when queued, and again when it starts; null for runs from before versions",
+    }),
   },
   { $id: 'Run' },
 );
@@ -163,8 +176,20 @@ export const DailyRunsJson = Type.Object({
 });
 export type DailyRunsJson = Static<typeof DailyRunsJson>;
 
+export const SpendJson = Type.Object(
+  {
+    todayUsd: Type.Number({ description: "Spend today (UTC): ended runs' cost plus what running runs have spent and reserved" }),
+    monthUsd: Type.Number({ description: 'Spend this month (UTC), the same way' }),
+    dailyCapUsd: OrNull(Type.Number(), { description: 'The daily cap that applies; null: none' }),
+    monthlyCapUsd: OrNull(Type.Number(), { description: 'The monthly cap that applies; null: none' }),
+  },
+  { description: "Spend against the caps: the agent's own caps in an agent's stats, the deployment's in the global stats" },
+);
+
 export const AgentStatsJson = Type.Object({
   totalRuns: Type.Integer(),
+  skippedRuns: Type.Integer({ description: 'Skipped runs in the period (not in totalRuns); each may stand for several slots' }),
+  spend: SpendJson,
   successRate: Type.Integer({ description: 'Successful runs as a whole percentage of finished runs' }),
   avgDurationMs: Type.Integer(),
   totalCostUsd: Type.Number(),
@@ -177,6 +202,8 @@ export const GlobalStatsJson = Type.Object({
   totalAgents: Type.Integer(),
   activeAgents: Type.Integer(),
   runsInPeriod: Type.Integer(),
+  skippedRuns: Type.Integer({ description: 'Skipped runs in the period (not in runsInPeriod)' }),
+  spend: SpendJson,
   successRate: Type.Integer(),
   totalCostUsd: Type.Number(),
   runningAgentIds: Type.Array(Type.String()),

@@ -11,4 +11,7 @@ export * from './secrets.js';
 export * from './webhooks.js';
 export * from './session.js';
 export * from './schedules.js';
+export * from './forecast.js';
 export * from './passwords.js';
+export * from './budget.js';
+export * from './audit.js';

@@ -9,6 +9,8 @@ import * as envTokens from './0007-env-tokens.js';
 import * as userNamesWithoutCase from './0008-user-names-without-case.js';
 import * as leases from './0009-leases.js';
 import * as webhooksOutbox from './0010-webhooks-outbox.js';
+import * as spendAndPolicies from './0011-spend-and-policies.js';
+import * as auditAndVersions from './0012-audit-and-versions.js';
 
 /** Every migration, in order. Names sort in the order they must run. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +24,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-user-names-without-case': userNamesWithoutCase,
   '0009-leases': leases,
   '0010-webhooks-outbox': webhooksOutbox,
+  '0011-spend-and-policies': spendAndPolicies,
+  '0012-audit-and-versions': auditAndVersions,
 };
 
 export const migrationProvider: MigrationProvider = {

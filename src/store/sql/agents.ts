@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Selectable, type Transaction } from 'kysely';
+import type { AuditActor } from '../../domain/audit.js';
 import { newId } from '../../domain/ids.js';
 import { toMcpServerSpec } from '../../domain/mcp-servers.js';
 import type { OutputSchema } from '../../domain/output-schema.js';
@@ -7,6 +8,8 @@ import { RUN_STATUSES, type Agent, type AgentFields, type McpServerSpec, type Ru
 import { num, numOrNull, type DialectTraits } from '../dialect.js';
 import type { AgentsTable, Database } from '../schema.js';
 import { AgentCapReached, type AgentsPage, type AgentsStore, type AgentUpdate } from '../store.js';
+import { recordAgentCreated, recordAgentUpdated } from './agent-versions.js';
+import { writeAudit } from './audit.js';
 import { precompiled } from './precompiled.js';
 import type { SqlRunTotals } from './run-totals.js';
 
@@ -45,13 +48,18 @@ export class SqlAgents implements AgentsStore {
     return row ? toAgent(row) : null;
   }
 
-  async createAgent(fields: AgentFields, creatorId: string | null, nextFireAt: number | null, now: number, maxAgentsOfCreator?: number): Promise<Agent> {
+  async createAgent(
+    fields: AgentFields,
+    creatorId: string | null,
+    nextFireAt: number | null,
+    now: number,
+    maxAgentsOfCreator?: number,
+    by?: AuditActor,
+  ): Promise<Agent> {
     const id = newId(now);
     const row = { id, ...agentColumns(fields), next_fire_at: nextFireAt, creator_id: creatorId, created_at: now, updated_at: now };
-    if (maxAgentsOfCreator === undefined || creatorId === null) {
-      await this.db.insertInto('agents').values(row).execute();
-    } else {
-      await this.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
+      if (maxAgentsOfCreator !== undefined && creatorId !== null) {
         // The creator's row is locked on PostgreSQL, so one member's concurrent creates count one
         // after the other (SQLite serialises writers already).
         let creator = trx.selectFrom('users').select('id').where('id', '=', creatorId);
@@ -63,15 +71,17 @@ export class SqlAgents implements AgentsStore {
           .where('creator_id', '=', creatorId)
           .executeTakeFirstOrThrow();
         if (num(n) >= maxAgentsOfCreator) throw new AgentCapReached(num(n));
-        await trx.insertInto('agents').values(row).execute();
-      });
-    }
+      }
+      await trx.insertInto('agents').values(row).execute();
+      // Version 1, and the entry of the create, with the agent (agent-versions.ts).
+      await recordAgentCreated(trx, id, fields, now, by);
+    });
     const agent = await this.getAgent(id);
     if (!agent) throw new Error(`agent ${id} vanished right after it was created`);
     return agent;
   }
 
-  async updateAgent(id: string, update: AgentUpdate, now: number): Promise<Agent | null> {
+  async updateAgent(id: string, update: AgentUpdate, now: number, by?: AuditActor): Promise<Agent | null> {
     return this.db.transaction().execute(async (trx) => {
       const current = await this.readAgent(trx, id);
       if (!current) return null;
@@ -81,11 +91,13 @@ export class SqlAgents implements AgentsStore {
         .set({ ...agentColumns(fields), next_fire_at: nextFireAt, updated_at: Math.max(now, current.updatedAt) })
         .where('id', '=', id)
         .execute();
+      // The next version if a versioned field changed, and the entry of the change (agent-versions.ts).
+      await recordAgentUpdated(trx, current, fields, now, by);
       return this.readAgent(trx, id);
     });
   }
 
-  async deleteAgent(id: string): Promise<{ id: string; name: string } | null> {
+  async deleteAgent(id: string, audit?: { by: AuditActor; at: number }): Promise<{ id: string; name: string } | null> {
     return this.db.transaction().execute(async (trx) => {
       const row = await this.lockAgent(trx, id);
       if (!row) return null;
@@ -93,6 +105,10 @@ export class SqlAgents implements AgentsStore {
       const deleted = await trx.deleteFrom('runs').where('agent_id', '=', id).returning(['queued_at', 'status', 'cost_usd', 'duration_ms']).execute();
       await this.totals.subtractDeletedRuns(trx, deleted);
       await trx.deleteFrom('agents').where('id', '=', id).execute();
+      if (audit) {
+        const entry = { at: audit.at, actor: audit.by, agentId: id, targetType: 'agent' as const, targetId: id, targetName: row.name };
+        await writeAudit(trx, { ...entry, action: 'agent.delete', details: { runsDeleted: deleted.length } });
+      }
       return row;
     });
   }
@@ -128,6 +144,8 @@ export class SqlAgents implements AgentsStore {
             .selectFrom('runs as r')
             .select(sql<string | null>`r.status || ':' || coalesce(r.started_at, r.queued_at)`.as('latest'))
             .whereRef('r.agent_id', '=', 'a.id')
+            // A skipped row did not run: the agent's last run is the last that did (or will).
+            .where('r.status', '<>', 'skipped')
             .orderBy('r.queued_at', 'desc')
             .limit(1)
             .as('latest_run'),
@@ -174,6 +192,14 @@ function toAgent(row: AgentRow): Agent {
     effort: row.effort,
     fallbackModel: row.fallback_model,
     outputSchema: parseOutputSchemaColumn(row.output_schema),
+    dailyBudgetUsd: numOrNull(row.daily_budget_usd),
+    monthlyBudgetUsd: numOrNull(row.monthly_budget_usd),
+    overlapPolicy: row.overlap_policy,
+    maxRetries: num(row.max_retries),
+    retryDelaySeconds: num(row.retry_delay_seconds),
+    pauseAfterFailures: numOrNull(row.pause_after_failures),
+    pausedReason: row.paused_reason,
+    pausedAt: numOrNull(row.paused_at),
     nextFireAt: numOrNull(row.next_fire_at),
     lastRunAt,
     lastStatus,
@@ -228,5 +254,13 @@ function agentColumns(fields: AgentFields) {
     effort: fields.effort,
     fallback_model: fields.fallbackModel,
     output_schema: fields.outputSchema === null ? null : JSON.stringify(fields.outputSchema),
+    daily_budget_usd: fields.dailyBudgetUsd,
+    monthly_budget_usd: fields.monthlyBudgetUsd,
+    overlap_policy: fields.overlapPolicy,
+    max_retries: fields.maxRetries,
+    retry_delay_seconds: fields.retryDelaySeconds,
+    pause_after_failures: fields.pauseAfterFailures,
+    // Enabling an agent (again) clears why the service paused it.
+    ...(fields.enabled ? { paused_reason: null, paused_at: null } : {}),
   };
 }

@@ -18,7 +18,7 @@ interface Subscriber {
   agentIds: ReadonlySet<string> | null;
 }
 
-const RUN_ENDED_TYPES: readonly WebhookEventType[] = ['run.succeeded', 'run.failed', 'run.cancelled', 'agent.recovered'];
+const RUN_ENDED_TYPES: readonly WebhookEventType[] = ['run.succeeded', 'run.failed', 'run.cancelled', 'run.skipped', 'agent.recovered'];
 
 /**
  * The outbox: events are written in the transaction of the change that caused them (a run's end

@@ -25,6 +25,13 @@ export function toRun(row: Selectable<RunsTable>): Run {
     executorId: row.executor_id,
     leaseExpiresAt: numOrNull(row.lease_expires_at),
     structuredOutput: row.structured_output === null ? null : parseJson(row.structured_output),
+    retryOf: row.retry_of,
+    attempt: num(row.attempt),
+    skippedSlots: numOrNull(row.skipped_slots),
+    lastSkippedFor: numOrNull(row.last_skipped_for),
+    reservedUsd: num(row.reserved_usd),
+    notBefore: numOrNull(row.not_before),
+    agentVersion: numOrNull(row.agent_version),
   };
 }
 

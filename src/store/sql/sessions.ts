@@ -1,19 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { NewAuditEntry } from '../../domain/audit.js';
 import { num } from '../dialect.js';
 import type { Database } from '../schema.js';
 import type { SessionHolder, SessionsStore } from '../store.js';
+import { withAudit, writeAudit } from './audit.js';
 import { toUser } from './users-tokens.js';
 
 /** Dashboard sessions and the failed sign-ins that rate limiting counts. */
 export class SqlSessions implements SessionsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number): Promise<void> {
-    await this.db
-      .insertInto('sessions')
-      .values({ id_hash: session.idHash, user_id: session.userId, created_at: now, last_seen_at: now, expires_at: session.expiresAt })
-      .execute();
+  async createSession(session: { idHash: string; userId: string; expiresAt: number }, now: number, audit?: NewAuditEntry): Promise<void> {
+    const row = { id_hash: session.idHash, user_id: session.userId, created_at: now, last_seen_at: now, expires_at: session.expiresAt };
+    await withAudit(
+      this.db,
+      audit,
+      (db) => db.insertInto('sessions').values(row).execute(),
+      () => true,
+    );
   }
 
   async findSession(idHash: string, now: number): Promise<SessionHolder | null> {
@@ -48,8 +53,9 @@ export class SqlSessions implements SessionsStore {
     return Number(result.numDeletedRows);
   }
 
-  async recordSignInFailure(subjects: string[], now: number, forgetBefore: number): Promise<void> {
+  async recordSignInFailure(subjects: string[], now: number, forgetBefore: number, audit?: NewAuditEntry): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      if (audit) await writeAudit(trx, audit);
       await trx.deleteFrom('sign_in_failures').where('failed_at', '<', forgetBefore).execute();
       if (subjects.length === 0) return;
       await trx

@@ -5,24 +5,31 @@
  * into one Store.
  */
 import { inspect } from 'node:util';
-import { Migrator, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DialectTraits } from '../dialect.js';
-import { migrationProvider } from '../migrations/index.js';
 import type { Database } from '../schema.js';
-import type { Store } from '../store.js';
+import type { MigrationStatus, Store } from '../store.js';
 import { SqlAgents } from './agents.js';
+import { SqlBudgets } from './budgets.js';
 import { SqlDeliveryClaims } from './delivery-claims.js';
 import { SqlOutbox } from './outbox.js';
 import { SqlRetention } from './retention.js';
 import { SqlRunEvents } from './run-events.js';
 import { SqlRunTotals } from './run-totals.js';
 import { SqlRuns } from './runs.js';
+import { SqlRunEndings } from './run-endings.js';
+import { SqlSkips } from './skips.js';
 import { SqlSecrets } from './secrets.js';
 import { SqlSessions } from './sessions.js';
 import { SqlStats } from './stats.js';
+import { SqlDeploymentCounts } from './deployment-counts.js';
 import { SqlTicks } from './ticks.js';
 import { SqlUsersTokens } from './users-tokens.js';
 import { SqlWebhooks } from './webhooks.js';
+import { SqlAudit } from './audit.js';
+import { SqlAgentVersions } from './agent-versions.js';
+import { SqlForecast } from './forecast.js';
+import { migrationTableSchema, migrator, readMigrationStatus } from './migration-status.js';
 
 /** What went wrong, from whatever the migrator reports: an Error's message, else the value shown as it is. */
 function describeError(error: unknown): string {
@@ -45,10 +52,15 @@ export class SqlStore implements Store {
   private readonly runs: SqlRuns;
   private readonly runEvents: SqlRunEvents;
   private readonly stats: SqlStats;
+  private readonly deploymentCountsSql: SqlDeploymentCounts;
   private readonly retention: SqlRetention;
   private readonly webhooks: SqlWebhooks;
   private readonly outbox: SqlOutbox;
+  private readonly budgets: SqlBudgets;
   private readonly deliveryClaims: SqlDeliveryClaims;
+  private readonly audit: SqlAudit;
+  private readonly agentVersions: SqlAgentVersions;
+  private readonly forecast: SqlForecast;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -60,23 +72,28 @@ export class SqlStore implements Store {
     this.sessions = new SqlSessions(db);
     this.agents = new SqlAgents(db, traits, totals);
     this.secrets = new SqlSecrets(db, traits);
-    this.ticks = new SqlTicks(db, traits);
     this.outbox = new SqlOutbox(db);
-    this.runs = new SqlRuns(db, traits, this.agents, totals, this.outbox);
+    this.budgets = new SqlBudgets(db, traits, this.outbox);
+    // Skipped rows, and what follows a run's end (retries, pauses): issue 11's policies.
+    const skips = new SqlSkips(totals, this.outbox);
+    const endings = new SqlRunEndings({ totals, outbox: this.outbox, budgets: this.budgets, skips });
+    this.ticks = new SqlTicks(db, traits, { skips, totals, outbox: this.outbox, budgets: this.budgets });
+    this.runs = new SqlRuns(db, traits, this.agents, totals, this.outbox, this.budgets, skips, endings);
     this.runEvents = new SqlRunEvents(db);
-    this.stats = new SqlStats(db, totals);
+    this.stats = new SqlStats(db, totals, this.budgets);
+    this.deploymentCountsSql = new SqlDeploymentCounts(db, this.budgets);
     this.retention = new SqlRetention(db);
     this.webhooks = new SqlWebhooks(db);
     this.deliveryClaims = new SqlDeliveryClaims(db, traits);
+    this.audit = new SqlAudit(db);
+    this.agentVersions = new SqlAgentVersions(db);
+    this.forecast = new SqlForecast(db);
   }
 
   async migrate(): Promise<void> {
     const run = async () => {
-      // On PostgreSQL, Kysely's own tables live in the schema the service works in; otherwise it
-      // could mistake another application's migration tables in another schema for its own.
-      const schema = this.traits.name === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(this.db)).rows[0]?.s : undefined;
-      const migrator = new Migrator({ db: this.db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
-      const { error, results } = await migrator.migrateToLatest();
+      const schema = await migrationTableSchema(this.db, this.traits.name);
+      const { error, results } = await migrator(this.db, schema).migrateToLatest();
       const failed = results?.find((r) => r.status === 'Error');
       if (error || failed) {
         const reason = describeError(error);
@@ -84,6 +101,10 @@ export class SqlStore implements Store {
       }
     };
     await (this.traits.withMigrationLock ? this.traits.withMigrationLock(this.db, run) : run());
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    return readMigrationStatus(this.db, this.traits.name);
   }
 
   async ping(): Promise<void> {
@@ -259,6 +280,9 @@ export class SqlStore implements Store {
   rebuildRunTotals() {
     return this.stats.rebuildRunTotals();
   }
+  deploymentCounts(...a: Parameters<Store['deploymentCounts']>) {
+    return this.deploymentCountsSql.deploymentCounts(...a);
+  }
 
   claimLease(...a: Parameters<Store['claimLease']>) {
     return this.retention.claimLease(...a);
@@ -315,5 +339,31 @@ export class SqlStore implements Store {
   }
   nextDeliveryDueAt(...a: Parameters<Store['nextDeliveryDueAt']>) {
     return this.deliveryClaims.nextDeliveryDueAt(...a);
+  }
+
+  recordAudit(...a: Parameters<Store['recordAudit']>) {
+    return this.audit.recordAudit(...a);
+  }
+  listAudit(...a: Parameters<Store['listAudit']>) {
+    return this.audit.listAudit(...a);
+  }
+  pruneAuditBatch(...a: Parameters<Store['pruneAuditBatch']>) {
+    return this.audit.pruneAuditBatch(...a);
+  }
+  listAgentVersions(...a: Parameters<Store['listAgentVersions']>) {
+    return this.agentVersions.listAgentVersions(...a);
+  }
+  recentRunCosts(...a: Parameters<Store['recentRunCosts']>) {
+    return this.forecast.recentRunCosts(...a);
+  }
+
+  getBudgetSettings() {
+    return this.budgets.getBudgetSettings();
+  }
+  putBudgetSettings(...a: Parameters<Store['putBudgetSettings']>) {
+    return this.budgets.putBudgetSettings(...a);
+  }
+  spendSummary(...a: Parameters<Store['spendSummary']>) {
+    return this.budgets.spendSummary(...a);
   }
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
+import type { NewAuditEntry } from '../../domain/audit.js';
 import { ConflictError } from '../../domain/errors.js';
 import type { Role, User } from '../../domain/types.js';
 import { num, numOrNull, type DialectTraits } from '../dialect.js';
 import type { Database, UsersTable } from '../schema.js';
 import type { NewToken, TokenHolder, TokenInfo, UserCredentials, UsersTokensStore } from '../store.js';
+import { withAudit, writeAudit } from './audit.js';
 import { precompiled } from './precompiled.js';
 
 /** Users, their passwords, and their API tokens. */
@@ -14,10 +16,15 @@ export class SqlUsersTokens implements UsersTokensStore {
     private readonly traits: DialectTraits,
   ) {}
 
-  async createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number): Promise<User> {
+  async createUser(input: { name: string; role: Role; passwordHash?: string | null }, now: number, audit?: NewAuditEntry): Promise<User> {
     const row = { id: randomUUID(), name: input.name, role: input.role, password_hash: input.passwordHash ?? null, created_at: now };
     try {
-      await this.db.insertInto('users').values(row).execute();
+      await withAudit(
+        this.db,
+        audit && { ...audit, targetId: row.id },
+        (db) => db.insertInto('users').values(row).execute(),
+        () => true,
+      );
     } catch (error) {
       if (isUniqueViolation(error)) throw new ConflictError(`a user named "${input.name}" already exists`);
       throw error;
@@ -43,12 +50,13 @@ export class SqlUsersTokens implements UsersTokensStore {
       .where(sql`lower(name)`, '=', sql`lower(${name})`);
   }
 
-  async setUserPassword(userId: string, passwordHash: string | null): Promise<boolean> {
+  async setUserPassword(userId: string, passwordHash: string | null, audit?: NewAuditEntry): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
       const updated = await trx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) return false;
       // A new password signs the user out everywhere: whoever knew the old one loses access.
       await trx.deleteFrom('sessions').where('user_id', '=', userId).execute();
+      if (audit) await writeAudit(trx, audit);
       return true;
     });
   }
@@ -66,22 +74,24 @@ export class SqlUsersTokens implements UsersTokensStore {
     return num(row.n);
   }
 
-  async createToken(input: NewToken, now: number): Promise<TokenInfo> {
+  async createToken(input: NewToken, now: number, audit?: NewAuditEntry): Promise<TokenInfo> {
     const id = randomUUID();
-    await this.db
-      .insertInto('api_tokens')
-      .values({
-        id,
-        user_id: input.userId,
-        label: input.label,
-        token_hash: input.tokenHash,
-        prefix: input.prefix,
-        created_at: now,
-        last_used_at: null,
-        revoked_at: null,
-        from_env: input.fromEnv ? 1 : 0,
-      })
-      .execute();
+    const insert = (db: Kysely<Database>) =>
+      db
+        .insertInto('api_tokens')
+        .values({
+          id,
+          user_id: input.userId,
+          label: input.label,
+          token_hash: input.tokenHash,
+          prefix: input.prefix,
+          created_at: now,
+          last_used_at: null,
+          revoked_at: null,
+          from_env: input.fromEnv ? 1 : 0,
+        })
+        .execute();
+    await withAudit(this.db, audit && { ...audit, targetId: id }, insert, () => true);
     const token = await this.tokenQuery().where('t.id', '=', id).executeTakeFirstOrThrow();
     return toTokenInfo(token);
   }
@@ -114,14 +124,12 @@ export class SqlUsersTokens implements UsersTokensStore {
     await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', tokenId).execute();
   }
 
-  async revokeToken(tokenId: string, now: number): Promise<boolean> {
-    const result = await this.db
-      .updateTable('api_tokens')
-      .set({ revoked_at: now })
-      .where('id', '=', tokenId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+  async revokeToken(tokenId: string, now: number, audit?: NewAuditEntry): Promise<boolean> {
+    const revoke = async (db: Kysely<Database>) => {
+      const result = await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', tokenId).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    };
+    return withAudit(this.db, audit, revoke, (revoked) => revoked);
   }
 
   async markEnvToken(tokenId: string): Promise<void> {

@@ -1,7 +1,9 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { changedFields, type NewAuditEntry } from '../../domain/audit.js';
 import type { WebhookEventType } from '../../domain/webhook-events.js';
 import type { Webhook, WebhookDelivery, WebhookFields } from '../../domain/webhooks.js';
 import { num, numOrNull } from '../dialect.js';
+import { withAudit, writeAudit } from './audit.js';
 import type { Database, WebhookDeliveriesTable, WebhooksTable } from '../schema.js';
 import type { NewWebhook, WebhooksStore, WebhookUpdate } from '../store.js';
 
@@ -36,15 +38,18 @@ export class SqlWebhooks implements WebhooksStore {
     return num(row.n);
   }
 
-  async createWebhook(input: NewWebhook, now: number): Promise<Webhook> {
-    await this.db
-      .insertInto('webhooks')
-      .values({ id: input.id, ...webhookColumns(input.fields), secret: input.encryptedSecret, created_at: now, updated_at: now })
-      .execute();
+  async createWebhook(input: NewWebhook, now: number, audit?: NewAuditEntry): Promise<Webhook> {
+    const row = { id: input.id, ...webhookColumns(input.fields), secret: input.encryptedSecret, created_at: now, updated_at: now };
+    await withAudit(
+      this.db,
+      audit,
+      (db) => db.insertInto('webhooks').values(row).execute(),
+      () => true,
+    );
     return { id: input.id, ...input.fields, disabledReason: null, createdAt: now, updatedAt: now };
   }
 
-  async updateWebhook(id: string, update: WebhookUpdate, now: number): Promise<Webhook | null> {
+  async updateWebhook(id: string, update: WebhookUpdate, now: number, audit?: NewAuditEntry): Promise<Webhook | null> {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) return null;
@@ -62,19 +67,37 @@ export class SqlWebhooks implements WebhooksStore {
         .where('id', '=', id)
         .execute();
       if (!fields.enabled && current.enabled) await failPendingDeliveries(trx, id, 'the webhook was disabled');
+      const changes = changedFields(current, fields);
+      if (audit && Object.keys(changes).length > 0) await writeAudit(trx, { ...audit, targetName: fields.name, details: { ...audit.details, changes } });
       return toWebhook(await trx.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow());
     });
   }
 
-  async setWebhookSecret(id: string, encryptedSecret: string, now: number): Promise<boolean> {
-    const result = await this.db.updateTable('webhooks').set({ secret: encryptedSecret, updated_at: now }).where('id', '=', id).executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async setWebhookSecret(id: string, encryptedSecret: string, now: number, audit?: NewAuditEntry): Promise<boolean> {
+    const rotate = async (db: Kysely<Database>) => {
+      const row = await db.updateTable('webhooks').set({ secret: encryptedSecret, updated_at: now }).where('id', '=', id).returning('name').executeTakeFirst();
+      return row?.name ?? null;
+    };
+    const name = await withAudit(
+      this.db,
+      audit,
+      rotate,
+      (found) => found !== null,
+      (entry, found) => ({ ...entry, targetName: found }),
+    );
+    return name !== null;
   }
 
-  async deleteWebhook(id: string): Promise<{ id: string; name: string } | null> {
+  async deleteWebhook(id: string, audit?: NewAuditEntry): Promise<{ id: string; name: string } | null> {
     // Its deliveries go with it (on delete cascade); its events stay for other webhooks, until retention.
-    const row = await this.db.deleteFrom('webhooks').where('id', '=', id).returning(['id', 'name']).executeTakeFirst();
-    return row ?? null;
+    const remove = async (db: Kysely<Database>) => (await db.deleteFrom('webhooks').where('id', '=', id).returning(['id', 'name']).executeTakeFirst()) ?? null;
+    return withAudit(
+      this.db,
+      audit,
+      remove,
+      (row) => row !== null,
+      (entry, row) => ({ ...entry, targetName: row?.name ?? null }),
+    );
   }
 
   async listDeliveries(webhookId: string, limit: number): Promise<WebhookDelivery[]> {

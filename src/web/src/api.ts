@@ -7,8 +7,11 @@
 
 import type { Static } from 'typebox';
 import type { AgentJson, AgentStatsJson, CancelledJson, DeletedAgentJson, GlobalStatsJson, RunJson, RunStartedJson } from '../../api/schemas/agents';
+import type { AgentVersionJson, AuditEntryJson, AuditPageJson } from '../../api/schemas/audit';
 import type { ErrorBody } from '../../api/schemas/common';
 import type { SchedulePreviewJson } from '../../api/schemas/schedules';
+import type { DeploymentForecastJson, ForecastJson } from '../../api/schemas/forecast';
+import type { BudgetJson } from '../../api/schemas/budget';
 import type { RunEventJson } from '../../api/schemas/runs';
 import type { DeletedSecretJson, SecretJson } from '../../api/schemas/secrets';
 import type { DeletedWebhookJson, DeliveryJson, WebhookJson, WebhookWithSecretJson } from '../../api/schemas/webhooks';
@@ -27,6 +30,11 @@ export type AgentStats = AgentStatsJson;
 export type GlobalStats = GlobalStatsJson;
 export type DailyRuns = AgentStats['dailyRuns'][number];
 export type SchedulePreview = SchedulePreviewJson;
+/** What a schedule will cost: its slots in the next days times its latest runs' cost percentiles. */
+export type Forecast = ForecastJson;
+export type DeploymentForecast = DeploymentForecastJson;
+/** The deployment's spend caps (admins only). */
+export type Budget = BudgetJson;
 export type FieldProblem = Static<typeof ErrorBody>['error']['details'][number];
 /** A secret as listed: its name and when it was last set, never its value. */
 export type Secret = SecretJson;
@@ -36,6 +44,10 @@ export type Webhook = WebhookJson;
 export type WebhookWithSecret = WebhookWithSecretJson;
 /** One event's delivery to one webhook, as the delivery log shows it. */
 export type Delivery = DeliveryJson;
+
+/** One version of an agent (its prompt, schedule, limits...), and an entry of the audit trail. */
+export type AgentVersion = AgentVersionJson;
+export type AuditEntry = AuditEntryJson;
 
 /** The fields a person edits. */
 export type AgentInput = AgentFields;
@@ -209,8 +221,12 @@ export async function fetchTranscript(id: string): Promise<Blob> {
   if (!response.ok) throw new ApiError(response.status, 'http_error', `The server answered ${response.status}.`);
   return response.blob();
 }
-export const previewSchedule = (schedule: string, timezone: string) =>
-  data(request<{ data: SchedulePreview }>('POST', '/api/schedules/preview', { schedule, timezone }));
+/** With an agent, the answer also prices the schedule at that agent's latest runs (`forecast`). */
+export const previewSchedule = (schedule: string, timezone: string, agentId: string | null = null) =>
+  data(request<{ data: SchedulePreview }>('POST', '/api/schedules/preview', agentId ? { schedule, timezone, agentId } : { schedule, timezone }));
+export const agentForecast = (id: string, days = 30) => data(request<{ data: Forecast }>('GET', `/api/agents/${encodeURIComponent(id)}/forecast?days=${days}`));
+export const deploymentForecast = (days = 30) => data(request<{ data: DeploymentForecast }>('GET', `/api/forecast?days=${days}`));
+export const getBudget = () => data(request<{ data: Budget }>('GET', '/api/budget'));
 
 const secretsPath = (agentId: string) => `/api/agents/${encodeURIComponent(agentId)}/secrets`;
 export const listSecrets = (agentId: string) => data(request<{ data: Secret[] }>('GET', secretsPath(agentId)));
@@ -233,3 +249,9 @@ export const listDeliveries = (id: string, limit: number) => data(request<{ data
 export const sendTestEvent = (id: string) => data(request<{ data: Delivery }>('POST', `${webhookPath(id)}/test`));
 export const retryDelivery = (id: string, deliveryId: string) =>
   data(request<{ data: Delivery }>('POST', `${webhookPath(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`));
+
+export const listAgentVersions = (agentId: string, limit = 100) =>
+  data(request<{ data: AgentVersion[] }>('GET', `/api/agents/${encodeURIComponent(agentId)}/versions?limit=${limit}`));
+/** A page of the audit trail about one agent, newest first. */
+export const listAgentAudit = (agentId: string, limit = 50) =>
+  request<AuditPageJson>('GET', `/api/audit?agentId=${encodeURIComponent(agentId)}&limit=${limit}`);

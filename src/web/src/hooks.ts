@@ -12,10 +12,11 @@ export interface Live<T> {
 }
 
 /**
- * Loads `load()` now and every POLL_MS while the tab is visible (a hidden tab asks nothing, and
- * asks at once when it is shown again). Keeps the last good data while a later request fails.
+ * Loads `load()` now and every `pollMs` (default POLL_MS) while the tab is visible (a hidden tab
+ * asks nothing, and asks at once when it is shown again). Keeps the last good data while a later
+ * request fails.
  */
-export function useLive<T>(load: () => Promise<T>, deps: unknown[]): Live<T> {
+export function useLive<T>(load: () => Promise<T>, deps: unknown[], pollMs = POLL_MS): Live<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const loadRef = useRef(load);
@@ -48,7 +49,7 @@ export function useLive<T>(load: () => Promise<T>, deps: unknown[]): Live<T> {
     };
     const schedule = () => {
       clearTimeout(timer);
-      timer = setTimeout(tick, POLL_MS);
+      timer = setTimeout(tick, pollMs);
     };
     const tick = async () => {
       if (document.visibilityState === 'visible') await fetchOnce();

@@ -14,6 +14,7 @@ const STATUS: Record<RunStatus, { label: string; icon: () => preact.JSX.Element 
   error: { label: 'Error', icon: () => <XIcon /> },
   budget_exceeded: { label: 'Budget exceeded', icon: () => <CoinIcon /> },
   cancelled: { label: 'Cancelled', icon: () => <BanIcon /> },
+  skipped: { label: 'Skipped', icon: () => <BanIcon /> },
 };
 
 /** A run status as icon + word (never colour alone). */

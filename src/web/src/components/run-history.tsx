@@ -4,6 +4,7 @@ import { Link } from '../router';
 import { StatusBadge, TimeAgo } from './bits';
 import { ChevronIcon } from './icons';
 import { Markdown } from './markdown';
+import { RetryOf, SkipReason, slotsWords, triggerWords } from './run-policy-bits';
 
 /** An agent's runs, newest first: one row each, opened in place to show the run's output, its time a link to the run's page. */
 
@@ -29,6 +30,7 @@ export function RunHistory({ runs, openRunId, onToggle, now, onShowMore }: RunHi
             <th scope="col">Tokens in / out</th>
             <th scope="col">Turns</th>
             <th scope="col">Trigger</th>
+            <th scope="col">Version</th>
           </tr>
         </thead>
         <tbody>
@@ -53,7 +55,12 @@ function RunRows({ run, open, onToggle, now }: { run: Run; open: boolean; onTogg
   const started = run.startedAt ?? run.queuedAt;
   return (
     <>
-      <tr class={open ? 'run-row open' : 'run-row'} data-testid="run-row" data-run-id={run.id} data-status={run.status}>
+      <tr
+        class={`run-row${open ? ' open' : ''}${run.status === 'skipped' ? ' run-skipped' : ''}`}
+        data-testid="run-row"
+        data-run-id={run.id}
+        data-status={run.status}
+      >
         <td data-label="Status">
           <button type="button" class="row-toggle" aria-expanded={open} aria-controls={detailsId} onClick={onToggle}>
             <ChevronIcon class="icon chevron" />
@@ -71,22 +78,43 @@ function RunRows({ run, open, onToggle, now }: { run: Run; open: boolean; onTogg
             </div>
           </div>
         </td>
-        <td data-label="Duration">
-          {run.status === 'running' && run.startedAt ? <span class="muted">{duration(now - Date.parse(run.startedAt))}…</span> : duration(run.durationMs)}
+        {run.status === 'skipped' ? (
+          // A skipped run never ran: its reason and slots stand where a run's figures would.
+          <td data-label="Why" colSpan={4}>
+            <SkipReason run={run} />
+          </td>
+        ) : (
+          <>
+            <td data-label="Duration">
+              {run.status === 'running' && run.startedAt ? <span class="muted">{duration(now - Date.parse(run.startedAt))}…</span> : duration(run.durationMs)}
+            </td>
+            <td data-label="Cost">{usd(run.costUsd)}</td>
+            <td
+              data-label="Tokens in / out"
+              title={`${count(run.inputTokens)} input (${count(run.cacheReadInputTokens)} cache reads, ${count(run.cacheCreationInputTokens)} cache writes), ${count(run.outputTokens)} output`}
+            >
+              {compact(run.inputTokens)} / {compact(run.outputTokens)}
+            </td>
+            <td data-label="Turns">{run.numTurns}</td>
+          </>
+        )}
+        <td data-label="Trigger">
+          {triggerWords(run)}
+          <RetryOf run={run} />
         </td>
-        <td data-label="Cost">{usd(run.costUsd)}</td>
-        <td
-          data-label="Tokens in / out"
-          title={`${count(run.inputTokens)} input (${count(run.cacheReadInputTokens)} cache reads, ${count(run.cacheCreationInputTokens)} cache writes), ${count(run.outputTokens)} output`}
-        >
-          {compact(run.inputTokens)} / {compact(run.outputTokens)}
+        <td data-label="Version">
+          {run.agentVersion === null ? (
+            <span class="muted">—</span>
+          ) : (
+            <Link href={versionPath(run)} class="version-link" aria-label={`Version ${run.agentVersion} of the agent: its prompt and changes`}>
+              v{run.agentVersion}
+            </Link>
+          )}
         </td>
-        <td data-label="Turns">{run.numTurns}</td>
-        <td data-label="Trigger">{run.trigger === 'schedule' ? 'Schedule' : 'Manual'}</td>
       </tr>
       {open ? (
         <tr class="run-details-row">
-          <td colSpan={7}>
+          <td colSpan={8}>
             <RunDetails run={run} id={detailsId} />
           </td>
         </tr>
@@ -97,6 +125,10 @@ function RunRows({ run, open, onToggle, now }: { run: Run; open: boolean; onTogg
 
 /** The dashboard path of a run's page. */
 const runPagePath = (runId: string) => `/runs/${encodeURIComponent(runId)}`;
+
+/** The agent's History tab, showing the version a run ran. */
+export const versionPath = (run: Pick<Run, 'agentId' | 'agentVersion'>) =>
+  `/agents/${encodeURIComponent(run.agentId)}?tab=history&version=${run.agentVersion ?? ''}`;
 
 function RunDetails({ run, id }: { run: Run; id: string }) {
   const failed = run.status === 'error' || run.status === 'budget_exceeded' || run.status === 'cancelled';
@@ -119,6 +151,12 @@ function RunDetails({ run, id }: { run: Run; id: string }) {
           <div>
             <dt>Scheduled for</dt>
             <dd>{shortDateTime(run.scheduledFor)}</dd>
+          </div>
+        ) : null}
+        {run.skippedSlots !== null ? (
+          <div>
+            <dt>Slots skipped</dt>
+            <dd>{slotsWords(run)}</dd>
           </div>
         ) : null}
         <div>
@@ -147,6 +185,11 @@ function RunDetails({ run, id }: { run: Run; id: string }) {
         </p>
       ) : run.output === null || run.output === '' ? (
         <p class="muted">No output.</p>
+      ) : run.status === 'skipped' ? (
+        <div class="output-skipped" role="note">
+          <div class="output-label">Skipped</div>
+          <pre data-testid="run-skipped-output">{run.output}</pre>
+        </div>
       ) : failed ? (
         <div class="output-error" role="note">
           <div class="output-label">

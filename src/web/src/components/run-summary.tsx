@@ -1,7 +1,10 @@
 import type { ComponentChildren } from 'preact';
 import type { Run } from '../api';
 import { count, duration, longDateTime, shortDateTime, usd } from '../format';
+import { Link } from '../router';
 import type { UsageEvent } from '../transcript-timeline';
+import { versionPath } from './run-history';
+import { RetryOf, triggerWords } from './run-policy-bits';
 
 /** A run's figures under its title: how it was started, when, for how long, and what it cost. */
 
@@ -41,7 +44,8 @@ export function RunSummary({ run, usage, live, now }: RunSummaryProps) {
     <section class="card run-summary" aria-label="Summary">
       <dl class="details-grid">
         <Entry term="Trigger" testId="run-trigger">
-          {run.trigger === 'schedule' ? 'Schedule' : 'Manual'}
+          {triggerWords(run)}
+          <RetryOf run={run} />
           {run.scheduledFor ? (
             <div class="muted small">
               for <When iso={run.scheduledFor} />
@@ -72,6 +76,9 @@ export function RunSummary({ run, usage, live, now }: RunSummaryProps) {
         </Entry>
         <Entry term="Turns" testId="run-turns">
           {figures.numTurns}
+        </Entry>
+        <Entry term="Agent version" testId="run-version">
+          {run.agentVersion === null ? <span class="muted">—</span> : <Link href={versionPath(run)}>Version {run.agentVersion}</Link>}
         </Entry>
       </dl>
     </section>

@@ -2,6 +2,7 @@ import type { Agent, AgentInput } from '../api';
 import { DEFAULT_PRESET, browserTimezone, presetExpression, presetOf } from '../schedule';
 import { FIELDS, type FieldErrors, type FieldName, type FormState } from './form-fields';
 import { lines, runOptionsForm, runOptionsInput } from './run-options-input';
+import { policiesForm, policiesInput } from './policy-input';
 
 /** The form from an agent (or blank), and the request it becomes. */
 
@@ -18,6 +19,7 @@ export function initialForm(agent: Agent | null): FormState {
       model: '',
       allowedTools: '',
       enabled: true,
+      ...policiesForm(null),
       ...runOptionsForm(null),
     };
   }
@@ -32,6 +34,7 @@ export function initialForm(agent: Agent | null): FormState {
     model: agent.model ?? '',
     allowedTools: agent.allowedTools.join('\n'),
     enabled: agent.enabled,
+    ...policiesForm(agent),
     ...runOptionsForm(agent),
   };
 }
@@ -42,7 +45,8 @@ export function toInput(form: FormState): { input: AgentInput; problems: FieldEr
   const budgetText = form.maxBudgetUsd.trim();
   const budget = budgetText === '' ? null : Number(budgetText);
   const runOptions = runOptionsInput(form);
-  const problems: FieldErrors = { ...runOptions.problems };
+  const policies = policiesInput(form);
+  const problems: FieldErrors = { ...policies.problems, ...runOptions.problems };
   if (form.maxTurns.trim() === '' || !Number.isInteger(maxTurns)) problems.maxTurns = 'Enter a whole number of turns.';
   if (budget !== null && !Number.isFinite(budget)) problems.maxBudgetUsd = 'Enter an amount in dollars, or leave it empty for no limit.';
   return {
@@ -57,6 +61,7 @@ export function toInput(form: FormState): { input: AgentInput; problems: FieldEr
       model: form.model.trim() === '' ? null : form.model.trim(),
       allowedTools: lines(form.allowedTools),
       enabled: form.enabled,
+      ...policies.input,
       ...runOptions.input,
     },
     problems,

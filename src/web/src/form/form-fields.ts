@@ -1,5 +1,5 @@
 import type { AgentInput } from '../api';
-import type { Effort } from '../../../domain/types';
+import type { Effort, OverlapPolicy } from '../../../domain/types';
 import type { SchedulePreset } from '../schedule';
 
 /** What the agent form holds and where each problem is shown: its fields, their labels and control ids. */
@@ -37,6 +37,14 @@ export interface FormState {
   /** The host folder workspace's settings. */
   hostPath: string;
   hostReadOnly: boolean;
+  /** Spend caps in dollars as typed; empty means none. */
+  dailyBudgetUsd: string;
+  monthlyBudgetUsd: string;
+  overlapPolicy: OverlapPolicy;
+  maxRetries: string;
+  retryDelaySeconds: string;
+  /** Empty: never paused. */
+  pauseAfterFailures: string;
 }
 
 /** A field of the request; the server's complaints name these. */
@@ -63,6 +71,12 @@ export const FIELDS = [
   'model',
   'allowedTools',
   'enabled',
+  'dailyBudgetUsd',
+  'monthlyBudgetUsd',
+  'overlapPolicy',
+  'maxRetries',
+  'retryDelaySeconds',
+  'pauseAfterFailures',
   'workspace',
   'mcpServers',
   'disallowedTools',
@@ -91,6 +105,12 @@ export const FIELD_LABELS: Record<ErrorKey, string> = {
   model: 'Model',
   allowedTools: 'Allowed tools',
   enabled: 'Enabled',
+  dailyBudgetUsd: 'Daily cap',
+  monthlyBudgetUsd: 'Monthly cap',
+  overlapPolicy: 'While a run is still going',
+  maxRetries: 'Retries',
+  retryDelaySeconds: 'First retry after',
+  pauseAfterFailures: 'Pause after failures',
   workspace: 'Workspace',
   gitUrl: 'Repository URL',
   gitRef: 'Branch, tag or commit',
@@ -118,6 +138,12 @@ export const FIELD_INPUT: Record<ErrorKey, string> = {
   model: 'agent-model',
   allowedTools: 'agent-tools',
   enabled: 'agent-enabled',
+  dailyBudgetUsd: 'agent-daily-cap',
+  monthlyBudgetUsd: 'agent-monthly-cap',
+  overlapPolicy: 'agent-overlap',
+  maxRetries: 'agent-max-retries',
+  retryDelaySeconds: 'agent-retry-delay',
+  pauseAfterFailures: 'agent-pause-after',
   workspace: 'agent-workspace',
   gitUrl: 'agent-git-url',
   gitRef: 'agent-git-ref',

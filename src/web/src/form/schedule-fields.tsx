@@ -92,12 +92,15 @@ function CustomExpressionField({ preset, preview }: { preset: SchedulePreset; pr
   );
 }
 
-/** The schedule section: a preset or a cron expression, its timezone, and the server's preview. */
-export function ScheduleFields() {
+/**
+ * The schedule section: a preset or a cron expression, its timezone, and the server's preview;
+ * editing an agent (`agentId`), also what the schedule would cost at the agent's recent runs.
+ */
+export function ScheduleFields({ agentId = null }: { agentId?: string | null }) {
   const { form } = useForm();
   const zones = useMemo(timezones, []);
   const expression = presetExpression(form.preset);
-  const preview = useSchedulePreview(expression, form.timezone);
+  const preview = useSchedulePreview(expression, form.timezone, agentId);
   return (
     <section class="card form-section">
       <h2>Schedule</h2>
@@ -106,7 +109,7 @@ export function ScheduleFields() {
         <TextField name="timezone" label="Timezone" spellcheck={false} suggestions={{ id: 'timezones', values: zones }} />
       </div>
       {form.preset.kind === 'custom' ? <CustomExpressionField preset={form.preset} preview={preview} /> : null}
-      <SchedulePreviewBox expression={expression} timezone={form.timezone} preview={preview} />
+      <SchedulePreviewBox expression={expression} timezone={form.timezone} preview={preview} monthlyCap={form.monthlyBudgetUsd} />
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { AdvancedSection } from '../form/advanced-fields';
 import { changes, toInput } from '../form/agent-input';
 import { ERROR_KEYS, FIELD_INPUT, FIELD_LABELS, MODEL_SUGGESTIONS, type FieldErrors } from '../form/form-fields';
 import { FormContext, useForm, useFormState } from '../form/form-state';
+import { PoliciesSection } from '../form/policy-fields';
 import { ScheduleFields } from '../form/schedule-fields';
 import { problemsOf } from '../form/server-problems';
 import { TextField } from '../form/text-field';
@@ -97,8 +98,9 @@ function AgentForm({ agent, heading }: { agent: Agent | null; heading: string })
       <form class="form agent-form" onSubmit={submit} noValidate>
         <ErrorSummary summaryRef={summaryRef} />
         <AboutSection />
-        <ScheduleFields />
+        <ScheduleFields agentId={agent?.id ?? null} />
         <LimitsSection />
+        <PoliciesSection />
         <AdvancedSection />
         <div class="form-actions">
           <button type="submit" class="button button-primary" disabled={controls.saving}>

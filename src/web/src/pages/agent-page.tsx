@@ -6,7 +6,10 @@ import { EnabledSwitch, Loading, Notice, PeriodPicker, RunningTag, StatCard, Sta
 import { DailyChart } from '../components/chart';
 import { ConfirmDialog, toast } from '../components/feedback';
 import { ChevronIcon, EditIcon, PlayIcon, StopIcon, TrashIcon } from '../components/icons';
+import { AgentHistory, AgentTabs } from '../components/agent-history';
 import { AgentSecrets } from '../components/agent-secrets';
+import { AgentNotices, AgentSpend } from '../components/agent-spend';
+import { PolicyDetails } from '../components/policy-details';
 import { AgentWebhooks } from '../components/agent-webhooks';
 import { RunHistory } from '../components/run-history';
 import { RunOptionsDetails } from '../components/run-options-details';
@@ -46,13 +49,30 @@ export function AgentPage({ agentId }: { agentId: string }) {
   }
 
   const toggleRun = (runId: string) => navigate(openRunId === runId ? path : `${path}?run=${encodeURIComponent(runId)}`, { replace: true });
+  const deleteDialog = (
+    <DeleteDialog agent={agent} open={confirmDelete} hasRuns={stats.totalRuns > 0 || runs.length > 0} onClose={() => setConfirmDelete(false)} />
+  );
+
+  if (query.get('tab') === 'history') {
+    return (
+      <>
+        <AgentHeader agent={agent} runs={runs} canWrite={canWrite} actions={actions} onDelete={() => setConfirmDelete(true)} />
+        <AgentTabs path={path} history />
+        <AgentHistory agentId={agent.id} runs={runs} now={now} />
+        {deleteDialog}
+      </>
+    );
+  }
 
   return (
     <>
       <AgentHeader agent={agent} runs={runs} canWrite={canWrite} actions={actions} onDelete={() => setConfirmDelete(true)} />
+      <AgentTabs path={path} history={false} />
+      <AgentNotices agent={agent} stats={stats} />
       <AgentSettings agent={agent} now={now} canWrite={canWrite} actions={actions} />
       <AgentSecrets agentId={agent.id} canWrite={canWrite} />
       <AgentWebhooks agentId={agent.id} />
+      <AgentSpend agent={agent} stats={stats} />
       <AgentActivity stats={stats} period={period} onPeriod={setPeriod} />
 
       <div class="section-header">
@@ -67,7 +87,7 @@ export function AgentPage({ agentId }: { agentId: string }) {
         <RunHistory runs={runs} openRunId={openRunId} onToggle={toggleRun} now={now} onShowMore={runs.length >= limit ? () => setLimit(limit + 50) : null} />
       )}
 
-      <DeleteDialog agent={agent} open={confirmDelete} hasRuns={stats.totalRuns > 0 || runs.length > 0} onClose={() => setConfirmDelete(false)} />
+      {deleteDialog}
     </>
   );
 }
@@ -95,7 +115,7 @@ function AgentHeader({ agent, runs, canWrite, actions, onDelete }: HeaderProps) 
           <h1 tabIndex={-1}>
             {agent.name}
             {running ? <RunningTag /> : active ? <StatusBadge status="queued" /> : null}
-            {agent.enabled ? null : <span class="pill pill-off">Disabled</span>}
+            {agent.enabled ? null : <span class="pill pill-off">{agent.pausedReason ? 'Paused' : 'Disabled'}</span>}
           </h1>
           {agent.description ? <p class="muted description">{agent.description}</p> : null}
         </div>
@@ -158,6 +178,7 @@ function AgentSettings({ agent, now, canWrite, actions }: { agent: Agent; now: n
         </div>
         <AgentLimits agent={agent} />
         <RunOptionsDetails agent={agent} />
+        <PolicyDetails agent={agent} />
         <div>
           <dt>Created</dt>
           <dd>

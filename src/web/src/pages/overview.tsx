@@ -2,6 +2,7 @@ import { PERIODS } from '../../../domain/types';
 import { globalStats, listAgents, type Agent, type Period } from '../api';
 import { Loading, Notice, PeriodPicker, RunningTag, StatCard, StatusBadge, TimeAgo, periodWords } from '../components/bits';
 import { DailyChart } from '../components/chart';
+import { DeploymentSpend, DeploymentSpendBanner } from '../components/deployment-spend';
 import { count, usd } from '../format';
 import { useLive, useNow, useStoredState, useTitle } from '../hooks';
 import { Link } from '../router';
@@ -38,6 +39,7 @@ export function OverviewPage() {
         <Loading />
       ) : (
         <>
+          <DeploymentSpendBanner stats={stats} />
           <section class="stats" aria-label="Figures">
             <StatCard testId="stat-agents" label="Agents" value={count(stats.totalAgents)} />
             <StatCard testId="stat-active" label="Active agents" value={count(stats.activeAgents)} hint="enabled and scheduled" />
@@ -51,6 +53,8 @@ export function OverviewPage() {
             <DailyChart days={stats.dailyRuns} kind="runs" title="Runs per day (UTC)" />
             <DailyChart days={stats.dailyRuns} kind="cost" title="Cost per day (UTC)" />
           </section>
+
+          <DeploymentSpend stats={stats} />
 
           <div class="columns">
             <section class="card" aria-labelledby="running-title">

@@ -69,6 +69,7 @@ const STATUS_WORDS: Record<RunStatus, string> = {
   error: 'an error',
   budget_exceeded: 'stopped at the budget limit',
   cancelled: 'cancelled',
+  skipped: 'skipped: it did not run',
 };
 
 function RunView({ run, agent, transcript }: { run: Run; agent: Agent | null; transcript: RunTranscript }) {
