@@ -20,28 +20,13 @@ export const WEBHOOK_EVENT_TYPES = [
   'run.cancelled',
   'agent.recovered',
   'webhook.test',
-  // Issue 11: skipped slots, automatic pauses and spend caps.
+  // Skipped slots (store/sql/skips.ts), automatic pauses (store/sql/run-endings.ts), spend caps (store/sql/budgets.ts).
   'run.skipped',
   'agent.paused',
   'budget.warning',
   'budget.exhausted',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
-/** The types emitted today (the rest of WEBHOOK_EVENT_TYPES are declared only). */
-export const EMITTED_EVENT_TYPES: readonly WebhookEventType[] = [
-  'run.succeeded',
-  'run.failed',
-  'run.cancelled',
-  'agent.recovered',
-  'webhook.test',
-  // Skipped slots, once per skipped row (store/sql/skips.ts); automatic pauses (store/sql/run-endings.ts).
-  'run.skipped',
-  'agent.paused',
-  // Spend caps (store/sql/budgets.ts): once per cap and UTC window each.
-  'budget.warning',
-  'budget.exhausted',
-];
 
 /** How much of a run's output (and structured output, as JSON) an event carries, in UTF-8 bytes. */
 export const EVENT_OUTPUT_BYTES = 4096;

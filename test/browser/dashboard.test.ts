@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
 import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { processesMatching, runCli, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { disposeServer, processesMatching, runCli, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * The dashboard in a real browser (Debian's Chromium through playwright-core) against the real
@@ -112,15 +112,7 @@ afterAll(async () => {
   await viewer?.close();
   await member?.close();
   if (server) {
-    await server.stop();
-    for (const pid of processesMatching(server.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
   await fake?.close();
 }, 60_000);

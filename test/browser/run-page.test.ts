@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, stepsDirective, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
 import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { disposeServer, processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * The run page (/runs/:id) in a real browser against the built server, the real Agent SDK and the
@@ -107,15 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   if (server) {
-    await server.stop();
-    for (const pid of processesMatching(server.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
   await fake?.close();
 }, 60_000);

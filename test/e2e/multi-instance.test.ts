@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../support/dialects.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
 import { startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
@@ -36,25 +37,6 @@ interface GlobalStatsJson {
   runsInPeriod: number;
   skippedRuns: number;
   runningAgentIds: string[];
-}
-
-async function createDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `cron_agents_multi_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return {
-    url: target.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
 }
 
 /**
@@ -101,7 +83,7 @@ describe.skipIf(!TEST_DATABASE_URL)('several instances on one PostgreSQL databas
   }
 
   beforeAll(async () => {
-    database = await createDatabase(TEST_DATABASE_URL!);
+    database = await createScratchDatabase(TEST_DATABASE_URL!, 'cron_agents_multi');
   });
 
   afterAll(async () => {

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { disposeServer, processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * Restarts lose nothing (issue 11), with the built server, the real Agent SDK and the fake model:
@@ -97,17 +96,9 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  // All stopped before any data dir goes: a restarted service shares its predecessor's.
   for (const s of servers) await s.stop();
-  for (const s of servers) {
-    for (const pid of processesMatching(s.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(s.dataDir, { recursive: true, force: true });
-  }
+  for (const s of servers) await disposeServer(s);
   await fake?.close();
 }, 60_000);
 

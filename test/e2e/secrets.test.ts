@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { disposeServer, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * An agent's secret end to end: the built server, the real Agent SDK and `claude`, the fake model.
@@ -37,15 +36,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server) {
-    await server.stop();
-    for (const pid of processesMatching(server.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
   await fake?.close();
 }, 60_000);

@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { disposeServer, processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * The built server as a child process, the real Agent SDK and its `claude` binary, and the fake
@@ -78,15 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of servers) {
-    await s.stop();
-    for (const pid of processesMatching(s.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(s.dataDir, { recursive: true, force: true });
+    await disposeServer(s);
   }
   await fake?.close();
 }, 60_000);

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
 import { TEST_DATABASE_URL } from '../support/dialects.js';
-import { processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { createScratchDatabase } from '../support/scratch-database.js';
+import { disposeServer, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -121,15 +121,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of servers) {
-    await s.kill();
-    for (const pid of processesMatching(s.dataDir)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    fs.rmSync(s.dataDir, { recursive: true, force: true });
+    await disposeServer(s, 'kill');
   }
   await fake?.close();
 }, 60_000);
@@ -220,25 +212,6 @@ describe('spend caps with the real Agent SDK (SQLite)', () => {
   });
 });
 
-async function createDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `cron_agents_caps_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return {
-    url: target.toString(),
-    async drop() {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
-}
-
 describe.skipIf(!TEST_DATABASE_URL)('spend caps across two instances on PostgreSQL, with the real Agent SDK', () => {
   let database: { url: string; drop: () => Promise<void> } | null = null;
 
@@ -251,7 +224,7 @@ describe.skipIf(!TEST_DATABASE_URL)('spend caps across two instances on PostgreS
   }, 60_000);
 
   it("five runs fired at once through two instances never spend more than the deployment's cap, plus overshoot", { timeout: 300_000 }, async () => {
-    database = await createDatabase(TEST_DATABASE_URL!);
+    database = await createScratchDatabase(TEST_DATABASE_URL!, 'cron_agents_caps');
     const token = `caps-${randomBytes(24).toString('hex')}`;
     const env = { ...modelEnv(), DATABASE_URL: database.url };
     const [a, b] = await Promise.all([startServerProcess({ env, token }), startServerProcess({ env, token })]);

@@ -162,3 +162,19 @@ export function processesMatching(marker: string, ...alsoMarkers: string[]): num
   }
   return pids;
 }
+
+/**
+ * Ends a test's server for good: stops it (SIGTERM and its grace) or kills it, kills what it left
+ * behind (the processes that name its data dir), and deletes its data dir.
+ */
+export async function disposeServer(server: ServerProcess, how: 'stop' | 'kill' = 'stop'): Promise<void> {
+  await (how === 'stop' ? server.stop() : server.kill());
+  for (const pid of processesMatching(server.dataDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  fs.rmSync(server.dataDir, { recursive: true, force: true });
+}

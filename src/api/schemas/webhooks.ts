@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { LIMITS } from '../../defaults.js';
-import { EMITTED_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../../domain/webhook-events.js';
+import { WEBHOOK_EVENT_TYPES } from '../../domain/webhook-events.js';
 import { DELIVERY_STATUSES, WEBHOOK_FORMATS } from '../../domain/webhooks.js';
 import { Instant, NonBlank, NullableInstant, OrNull, StringEnum } from './common.js';
 
@@ -9,7 +9,7 @@ import { Instant, NonBlank, NullableInstant, OrNull, StringEnum } from './common
 const EventsField = Type.Array(StringEnum(WEBHOOK_EVENT_TYPES), {
   minItems: 1,
   maxItems: WEBHOOK_EVENT_TYPES.length,
-  description: `The event types to send. Emitted today: ${EMITTED_EVENT_TYPES.join(', ')}; declared for later (accepted, not sent yet): ${WEBHOOK_EVENT_TYPES.filter((t) => !EMITTED_EVENT_TYPES.includes(t)).join(', ')}`,
+  description: `The event types to send: ${WEBHOOK_EVENT_TYPES.join(', ')}`,
 });
 const AgentIdsField = Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: LIMITS.webhookAgentIds }), Type.Null()], {
   description: 'The agents whose events to send; null or absent: every agent',

@@ -1,4 +1,4 @@
-import { EMITTED_EVENT_TYPES, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/webhook-events';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/webhook-events';
 import type { WebhookFormat } from '../../domain/webhooks';
 import type { Agent, Webhook } from './api';
 
@@ -18,11 +18,6 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'budget.warning': 'Budget warning',
   'budget.exhausted': 'Budget exhausted',
 };
-
-/** Whether the service sends this event type today (the others may be subscribed to ahead of time). */
-export function isEmitted(type: EventType): boolean {
-  return EMITTED_EVENT_TYPES.includes(type);
-}
 
 export const FORMAT_LABELS: Record<WebhookFormat, string> = {
   standard: 'Standard Webhooks (signed JSON)',

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { ApiError, createWebhook, type Agent, type WebhookWithSecret } from '../api';
 import { Field } from '../form/text-field';
-import { EVENT_LABELS, EVENT_TYPES, FORMAT_LABELS, isEmitted, type EventType } from '../webhook-words';
+import { EVENT_LABELS, EVENT_TYPES, FORMAT_LABELS, type EventType } from '../webhook-words';
 import { toast } from './feedback';
 
 type WebhookField = 'name' | 'url' | 'events' | 'agentIds' | 'format';
@@ -175,10 +175,7 @@ function EventsField({ value, error, onChange }: { value: EventType[]; error: st
         {EVENT_TYPES.map((type) => (
           <label key={type} class="checkbox">
             <input type="checkbox" checked={value.includes(type)} onChange={(e) => onChange(toggle(value, type, e.currentTarget.checked))} />
-            <span>
-              {EVENT_LABELS[type]}
-              {isEmitted(type) ? null : <span class="muted small"> · not sent yet</span>}
-            </span>
+            <span>{EVENT_LABELS[type]}</span>
           </label>
         ))}
       </div>
