@@ -49,6 +49,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   // The open skipped row of one cause per agent, found when the next slot is skipped for it.
   await sql`create index runs_skip_cause_idx on runs (agent_id, skip_cause) where skip_cause is not null`.execute(db);
+  // An agent's runs not yet ended: the claim asks it of every queued run it weighs (is a run of
+  // its agent running?), and the tick of every agent that comes due. Without it each question
+  // reads all of the agent's runs in runs_agent_queued_idx (0.6 ms a claim with 100 runs an agent).
+  await sql`create index runs_active_agent_idx on runs (agent_id, status) where status in ('queued', 'running')`.execute(db);
 
   await db.schema
     .createTable('budget_settings')

@@ -5,7 +5,7 @@ import { retryDelayMs, pausedReason } from '../../domain/run-policies.js';
 import { STALE_QUEUED_OUTPUT, missedCause } from '../../domain/skip-reasons.js';
 import type { Run } from '../../domain/types.js';
 import { SYSTEM_ACTOR } from '../../domain/audit.js';
-import { agentPausedEvent } from '../../domain/webhook-events.js';
+import { agentPausedEvent, isFailedStatus as isFailure } from '../../domain/webhook-events.js';
 import { bigint, num } from '../dialect.js';
 import type { Database } from '../schema.js';
 import { writeAudit } from './audit.js';
@@ -217,7 +217,5 @@ export class SqlRunEndings {
       .execute();
   }
 }
-
-const isFailure = (status: string): boolean => status === 'error' || status === 'budget_exceeded';
 
 const staleOutput = (slots: number): string => (slots === 1 ? STALE_QUEUED_OUTPUT : `${STALE_QUEUED_OUTPUT} (${slots} queued slots)`);

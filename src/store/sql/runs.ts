@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { NewAuditEntry } from '../../domain/audit.js';
 import type { Run, RunOutcome, RunUsage } from '../../domain/types.js';
 import { overlapCause } from '../../domain/skip-reasons.js';
+import { isFailedStatus } from '../../domain/webhook-events.js';
 import { bigint, durationUntil, num, type DialectTraits } from '../dialect.js';
 import type { Database, RunsTable } from '../schema.js';
 import type { AbandonedRunsOptions, CancelResult, ClaimedRun, RunQuery, RunsStore } from '../store.js';
@@ -170,8 +171,9 @@ export class SqlRuns implements RunsStore {
       await this.totals.addEndedRun(trx, runId);
       deliveries += await this.budgets.addEndedSpend(trx, [runId], now);
       deliveries += await this.outbox.emitRunsEnded(trx, [runId], now);
-      // Its retry (maxRetries), or the agent's pause (pauseAfterFailures): run-endings.ts.
-      deliveries += await this.endings.afterRunsEnded(trx, [runId], now);
+      // Its retry (maxRetries), or the agent's pause (pauseAfterFailures): run-endings.ts. Only a
+      // failed run has either, so a success (most runs) reads nothing more.
+      if (isFailedStatus(outcome.status)) deliveries += await this.endings.afterRunsEnded(trx, [runId], now);
       return true;
     });
     if (deliveries > 0) this.outbox.written();
