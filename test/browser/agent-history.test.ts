@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
+import { disposeServer, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * An agent's History tab in a real browser against the built server (with the fake runner of
@@ -55,18 +55,13 @@ beforeAll(async () => {
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await page.goto(`${server.url}/`);
-  await page.getByLabel('User name').fill(MEMBER);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await signIn(page, server.url, MEMBER, PASSWORD);
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
   if (server) {
-    await server.stop();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
 }, 60_000);
 

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
+import { disposeServer, startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 /**
  * The agent form's Advanced section (run options) and the agent page's write-only secrets, in a
@@ -57,14 +57,6 @@ async function shot(p: Page, name: string, part?: Locator): Promise<void> {
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true, ...(clip ? { clip } : {}) });
 }
 
-async function signIn(p: Page, name: string, password: string): Promise<void> {
-  await p.goto(`${server.url}/`);
-  await p.getByLabel('User name').fill(name);
-  await p.getByLabel('Password').fill(password);
-  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await p.getByRole('heading', { name: 'Overview' }).waitFor();
-}
-
 async function addUser(name: string, role: string, password: string): Promise<void> {
   const created = await server.request<{ data: { id: string } }>('POST', '/api/users', { name, role });
   expect(created.status).toBe(200);
@@ -115,15 +107,14 @@ beforeAll(async () => {
         () => {},
       );
   });
-  await signIn(page, MEMBER, MEMBER_PASSWORD);
+  await signIn(page, server.url, MEMBER, MEMBER_PASSWORD);
 }, 90_000);
 
 afterAll(async () => {
   await viewer?.close();
   await member?.close();
   if (server) {
-    await server.stop();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
 }, 60_000);
 
@@ -330,7 +321,7 @@ describe('run options and secrets in the dashboard', { timeout: 90_000 }, () => 
     viewer = await launchBrowser();
     const vpage = viewer.context.pages()[0] ?? (await viewer.context.newPage());
     vpage.on('pageerror', (error) => pageErrors.push(error.message));
-    await signIn(vpage, VIEWER, VIEWER_PASSWORD);
+    await signIn(vpage, server.url, VIEWER, VIEWER_PASSWORD);
     await vpage.goto(`${server.url}/agents/${agentId}`);
     await vpage.getByRole('heading', { name: AGENT }).waitFor();
     await secretRow(vpage, 'SLACK_WEBHOOK_URL').waitFor();

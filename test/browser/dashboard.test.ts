@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
 import { disposeServer, processesMatching, runCli, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
@@ -47,14 +47,6 @@ function watch(p: Page): void {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-}
-
-async function signIn(p: Page, name: string, password: string): Promise<void> {
-  await p.goto(`${server.url}/`);
-  await p.getByLabel('User name').fill(name);
-  await p.getByLabel('Password').fill(password);
-  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await p.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
 /** Follows a link of the main navigation (the breadcrumb has an "Agents" link too). */
@@ -374,7 +366,7 @@ describe('the dashboard in a browser', { timeout: 90_000 }, () => {
     viewer = await launchBrowser();
     const vpage = viewer.context.pages()[0] ?? (await viewer.context.newPage());
     watch(vpage);
-    await signIn(vpage, VIEWER, VIEWER_PASSWORD);
+    await signIn(vpage, server.url, VIEWER, VIEWER_PASSWORD);
     expect(await vpage.getByText('viewer · read-only').isVisible()).toBe(true);
     await navTo(vpage, 'Agents');
     await agentRow(vpage, DIGEST).waitFor();

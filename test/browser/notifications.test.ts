@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
+import { disposeServer, startServerProcess, type ServerProcess } from '../support/server-process.js';
 import { WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver.js';
 
 /**
@@ -51,14 +51,6 @@ async function shot(p: Page, name: string): Promise<void> {
   await p.mouse.move(1, 1);
   await p.waitForTimeout(150);
   await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function signIn(p: Page, name: string, password: string): Promise<void> {
-  await p.goto(`${server.url}/`);
-  await p.getByLabel('User name').fill(name);
-  await p.getByLabel('Password').fill(password);
-  await p.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await p.getByRole('heading', { name: 'Overview' }).waitFor();
 }
 
 async function addUser(name: string, role: string, password: string): Promise<void> {
@@ -112,15 +104,14 @@ beforeAll(async () => {
   await member.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
   page = member.context.pages()[0] ?? (await member.context.newPage());
   page.on('pageerror', (error) => pageErrors.push(error.message));
-  await signIn(page, MEMBER, MEMBER_PASSWORD);
+  await signIn(page, server.url, MEMBER, MEMBER_PASSWORD);
 }, 90_000);
 
 afterAll(async () => {
   await viewer?.close();
   await member?.close();
   if (server) {
-    await server.stop();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
   await receiver?.close();
 }, 60_000);
@@ -264,7 +255,7 @@ describe('the Notifications page', { timeout: 90_000 }, () => {
     viewer = await launchBrowser();
     const p = viewer.context.pages()[0] ?? (await viewer.context.newPage());
     p.on('pageerror', (error) => pageErrors.push(error.message));
-    await signIn(p, VIEWER, VIEWER_PASSWORD);
+    await signIn(p, server.url, VIEWER, VIEWER_PASSWORD);
     await p.goto(`${server.url}/notifications`);
     const item = card(p, HOOK);
     await item.waitFor();

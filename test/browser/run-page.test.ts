@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, stepsDirective, type FakeAnthropic } from '../fake-anthropic/fake-anthropic-server.js';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
 import { disposeServer, processesMatching, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
@@ -97,11 +97,7 @@ beforeAll(async () => {
     const url = new URL(request.url());
     if (url.pathname.startsWith('/api/')) requests.push(`${request.method()} ${url.pathname}`);
   });
-  await page.goto(`${server.url}/`);
-  await page.getByLabel('User name').fill(MEMBER);
-  await page.getByLabel('Password').fill(MEMBER_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await signIn(page, server.url, MEMBER, MEMBER_PASSWORD);
 }, 90_000);
 
 afterAll(async () => {

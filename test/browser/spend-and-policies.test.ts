@@ -5,8 +5,8 @@ import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentJson, RunJson } from '../../src/api/schemas/index.js';
-import { launchBrowser, type LaunchedBrowser } from '../support/browser.js';
-import { startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
+import { launchBrowser, signIn, type LaunchedBrowser } from '../support/browser.js';
+import { disposeServer, startServerProcess, waitFor, type ServerProcess } from '../support/server-process.js';
 
 /**
  * Issue 11 in the dashboard, in a real browser against the built service with a runner that
@@ -136,18 +136,13 @@ beforeAll(async () => {
     if (url.pathname.startsWith('/api/') && url.pathname !== '/api/schedules/preview' && request.method() !== 'GET')
       writes.push(`${request.method()} ${url.pathname}`);
   });
-  await page.goto(`${server.url}/`);
-  await page.getByLabel('User name').fill(ADMIN);
-  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await signIn(page, server.url, ADMIN, ADMIN_PASSWORD);
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   if (server) {
-    await server.stop();
-    fs.rmSync(server.dataDir, { recursive: true, force: true });
+    await disposeServer(server);
   }
 }, 60_000);
 

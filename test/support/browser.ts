@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * Debian's Chromium driven by playwright-core (no browser download: `npx playwright install`
@@ -58,4 +58,13 @@ export async function launchBrowser(options: { width?: number; height?: number }
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Signs in on the dashboard at `baseUrl` with a user name and password, as a person would, and waits for the overview. */
+export async function signIn(page: Page, baseUrl: string, name: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('User name').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
 }
